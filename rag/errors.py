@@ -1,0 +1,57 @@
+"""Typed engine errors: callers (bot, CLI) turn each into a friendly message."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class of every error the engine raises on purpose.
+
+    ``user_message`` is safe to show to an end user: it never carries a secret,
+    a path or a traceback.
+    """
+
+    user_message = "Sorry, something went wrong while answering."
+
+    def __init__(self, detail: str = "", *, user_message: str | None = None) -> None:
+        super().__init__(detail or self.user_message)
+        if user_message is not None:
+            self.user_message = user_message
+
+
+class EmptyQuestionError(RagError):
+    """The question had no words in it."""
+
+    user_message = "Please send a question about the article, in words."
+
+
+class QuestionTooLongError(RagError):
+    """The question is longer than the configured limit."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"question of {length} characters exceeds the limit of {limit}",
+            user_message=(
+                f"That message is {length:,} characters long. "
+                f"Please ask one question in under {limit:,} characters."
+            ),
+        )
+        self.length = length
+        self.limit = limit
+
+
+class CorpusError(RagError):
+    """The corpus directory is missing, empty or unreadable."""
+
+    user_message = "The article collection is not available right now."
+
+
+class IndexUnavailableError(RagError):
+    """The passage index cannot be opened or queried (missing, corrupt, server down)."""
+
+    user_message = "The article index is not available right now. Please try again in a minute."
+
+
+class LLMUnavailableError(RagError):
+    """The language model failed after its retries (the engine falls back offline)."""
+
+    user_message = "The language model is not answering right now."

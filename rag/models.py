@@ -1,0 +1,94 @@
+"""Domain objects: document → passage → scored evidence → answer with citations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+AnswerMode = Literal["offline", "llm", "offline-fallback"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article from the corpus."""
+
+    doc_id: str  # slug of the file name, stable across runs
+    title: str
+    date: str
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One sentence of a document, the unit a citation points at."""
+
+    passage_id: str  # "<doc_id>:<ordinal>", e.g. "prisoner-exchange:7"
+    doc_id: str
+    ordinal: int  # position among the document's unique sentences, from 1
+    text: str
+    paragraph: int  # which paragraph of the source it came from
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A passage retrieved for a question, with the scores that ranked it."""
+
+    passage: Passage
+    score: float  # fused reciprocal-rank score, higher is better
+    dense_similarity: float  # cosine similarity of question and passage, -1..1
+    keyword_score: float  # BM25 score, 0 when no query term matched
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Marker ``[n]`` in an answer, pointing at one passage that exists."""
+
+    n: int
+    passage_id: str
+    quote: str
+    document_title: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every caller gets back from ``Engine.answer``."""
+
+    question: str
+    text: str  # with [n] markers matching ``citations``
+    citations: list[Citation]
+    grounded: bool  # False: the article does not say, and nothing is cited
+    mode: AnswerMode
+    latency_ms: float
+    note: str | None = None  # e.g. why the offline answerer stood in for the LLM
+    evidence: list[Evidence] = field(default_factory=list, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``ask --json`` object."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "citations": [{"n": c.n, "passage_id": c.passage_id, "quote": c.quote} for c in self.citations],
+            "grounded": self.grounded,
+            "mode": self.mode,
+            "latency_ms": round(self.latency_ms, 2),
+        }
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine serves, for /about, /start and logs."""
+
+    mode: Literal["offline", "llm"]
+    llm_model: str | None
+    embedding_model: str
+    index_location: str
+    passages: int
+    documents: list[Document]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for doc in data["documents"]:
+            doc.pop("text", None)
+        return data

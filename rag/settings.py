@@ -1,0 +1,89 @@
+"""The one settings object: environment variables and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the engine, the CLI and the bot.
+
+    Names map to upper-case environment variables (``corpus_dir`` ← ``CORPUS_DIR``).
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Data
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of .md/.txt articles to answer from.")
+    data_dir: Path = Field(Path(".data"), description="Where the embedded Chroma index is kept.")
+    chroma_host: str | None = Field(None, description="Chroma server host; when set, HttpClient is used.")
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    collection_prefix: str = Field("passages", description="Prefix of the Chroma collection name.")
+
+    # Retrieval and answering
+    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
+    min_relevance: float = Field(
+        0.30, ge=0.0, le=1.0, description="Cosine similarity below which a passage does not count as evidence."
+    )
+    max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused politely.")
+    embedding_threads: int = Field(
+        0, ge=0, description="onnxruntime intra-op threads (0 = one per core, capped at 4)."
+    )
+
+    # LLM (optional)
+    openai_api_key: SecretStr | None = Field(None, description="Enables LLM answers.")
+    openai_base_url: str | None = Field(None, description="Any OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp).")
+    openai_model: str = Field("gpt-4.1-mini", description="Chat model used in LLM mode.")
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds to wait for one LLM call.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries on timeout, 429 and 5xx before falling back.")
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = Field(None, description="Token from @BotFather.")
+    telegram_base_url: str | None = Field(None, description="Bot API base URL (a local Bot API server, or tests).")
+    webhook_url: str | None = Field(None, description="Public HTTPS URL; when set the bot uses a webhook.")
+    webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram sends with each webhook call.")
+    webhook_listen: str = Field("0.0.0.0", description="Address the webhook server listens on.")
+    webhook_port: int = Field(8443, ge=1, le=65535, description="Port the webhook server listens on.")
+    drop_pending_updates: bool = Field(True, description="Skip messages sent while the bot was down.")
+    allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, description="If set, only these users may ask.")
+    allowed_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, description="If set, only these chats may ask.")
+    user_rate_limit: int = Field(10, ge=1, description="Questions one user may ask per minute.")
+
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+
+    @field_validator("allowed_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept ``"1,2,3"`` from the environment as well as a JSON list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @property
+    def llm_enabled(self) -> bool:
+        """LLM mode is on when a key or an OpenAI-compatible base URL is configured."""
+        return bool(self.openai_api_key or self.openai_base_url)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One readable line naming the bad setting(s), for callers to print at start."""
+    parts = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]).upper() or "settings"
+        parts.append(f"{name}: {item['msg']}")
+    return "Invalid setting — " + "; ".join(parts)
