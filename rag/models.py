@@ -17,6 +17,7 @@ class Document:
     date: str
     source: str
     text: str
+    examples: tuple[str, ...] = ()  # example questions from the front matter, for /start
 
 
 @dataclass(frozen=True)

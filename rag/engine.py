@@ -1,0 +1,168 @@
+"""The engine: corpus → passages → Chroma + BM25 → evidence → checked, cited answer.
+
+``Engine.answer(question)`` is the one entry point the bot, the CLI, the eval
+and the benchmarks share.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from collections.abc import Callable
+
+from .citations import CitationChecker, DraftSentence
+from .corpus import SentenceSplitter, load_documents
+from .embeddings import MODEL_NAME, MiniLMEmbedding
+from .errors import EmptyQuestionError, LLMUnavailableError, QuestionTooLongError
+from .extractive import ExtractiveAnswerer
+from .index import PassageIndex, ProgressCallback, SyncReport
+from .keyword import KeywordIndex
+from .matching import TermMatcher
+from .models import Answer, AnswerMode, Document, EngineInfo, Evidence, Passage
+from .retrieve import Retriever
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+FALLBACK_NOTE = "The language model did not answer in time, so this is the offline answer."
+
+# A drafting function turns a question and its evidence into cited sentences.
+Drafter = Callable[[str, list[Evidence]], list[DraftSentence]]
+
+
+def not_in_article(documents: list[Document]) -> str:
+    """The fixed answer when nothing retrieved answers the question."""
+    if len(documents) == 1:
+        return f"The article does not say. I can only answer from “{documents[0].title}”."
+    return "The articles I have do not say."
+
+
+def clean_question(question: str, limit: int) -> str:
+    """Whitespace-normalised question without control characters; raises on empty or too long."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question or "")
+    text = " ".join(text.split())
+    if not any(ch.isalnum() for ch in text):
+        raise EmptyQuestionError("question has no words")
+    if len(text) > limit:
+        raise QuestionTooLongError(len(text), limit)
+    return text
+
+
+class Engine:
+    """Everything needed to answer, built once and shared by every caller."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: MiniLMEmbedding,
+        index: PassageIndex,
+        documents: list[Document],
+        passages: list[Passage],
+        llm_drafter: Drafter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.documents = documents
+        self._embedder = embedder
+        self._index = index
+        self._passages = {p.passage_id: p for p in passages}
+        self._ordered = passages
+        self._documents = {d.doc_id: d for d in documents}
+        self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
+        cache_dir = None if settings.chroma_host else settings.data_dir
+        self._extractive = ExtractiveAnswerer(TermMatcher(embedder, passages, cache_dir), settings.min_relevance)
+        self._checker = CitationChecker(embedder, self._documents)
+        self._llm_drafter = llm_drafter
+        self.last_sync: SyncReport | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, progress: ProgressCallback | None = None) -> "Engine":
+        """Load the corpus, sync the index (embedding only what changed) and get ready to answer."""
+        started = time.perf_counter()
+        documents = load_documents(settings.corpus_dir)
+        passages = SentenceSplitter().split(documents)
+        embedder = MiniLMEmbedding(threads=settings.embedding_threads)
+        index = PassageIndex.open(settings, embedder)
+        report = index.sync(passages, {d.doc_id: d.title for d in documents}, progress)
+        drafter = None
+        if settings.llm_enabled:
+            from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light
+
+            drafter = LLMDrafter(settings)
+        engine = cls(settings, embedder, index, documents, passages, drafter)
+        engine.last_sync = report
+        log.info(
+            "engine.ready mode=%s documents=%d passages=%d index=%s seconds=%.2f",
+            engine.mode, len(documents), len(passages), index.location, time.perf_counter() - started,
+        )
+        return engine
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self._llm_drafter else "offline"
+
+    def answer(self, question: str) -> Answer:
+        """A cited answer to ``question``, or the fixed "not in the article" answer."""
+        started = time.perf_counter()
+        text = clean_question(question, self.settings.max_question_chars)
+        evidence = self._retriever.retrieve(text, self.settings.top_k).evidence
+        mode: AnswerMode = "offline"
+        note = None
+        drafts: list[DraftSentence]
+        if self._llm_drafter:
+            try:
+                drafts = self._llm_drafter(text, evidence)
+                mode = "llm"
+            except LLMUnavailableError as exc:
+                log.warning("answer.llm_fallback reason=%s", exc)
+                drafts = self._extractive.draft(text, evidence)
+                mode, note = "offline-fallback", FALLBACK_NOTE
+        else:
+            drafts = self._extractive.draft(text, evidence)
+        checked = self._checker.check(drafts, evidence)
+        grounded = bool(checked.citations)
+        latency = (time.perf_counter() - started) * 1000
+        log.info(
+            "answer mode=%s grounded=%s citations=%s top_similarity=%.3f latency_ms=%.1f",
+            mode, grounded, [c.passage_id for c in checked.citations],
+            max((e.dense_similarity for e in evidence), default=0.0), latency,
+        )
+        return Answer(
+            question=text,
+            text=checked.text if grounded else not_in_article(self.documents),
+            citations=checked.citations,
+            grounded=grounded,
+            mode=mode,
+            latency_ms=latency,
+            note=note,
+            evidence=evidence,
+        )
+
+    def retrieve(self, question: str) -> list[Evidence]:
+        """The evidence ``answer`` would use (for eval and benchmarks)."""
+        return self._retriever.retrieve(clean_question(question, self.settings.max_question_chars), self.settings.top_k).evidence
+
+    def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:
+        """The passage and up to ``window`` neighbours each side from the same document, in order."""
+        passage = self._passages.get(passage_id)
+        if passage is None:
+            return []
+        lo, hi = passage.ordinal - window, passage.ordinal + window
+        return [p for p in self._ordered if p.doc_id == passage.doc_id and lo <= p.ordinal <= hi]
+
+    def document(self, doc_id: str) -> Document | None:
+        return self._documents.get(doc_id)
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            mode="llm" if self._llm_drafter else "offline",
+            llm_model=self.settings.openai_model if self._llm_drafter else None,
+            embedding_model=MODEL_NAME,
+            index_location=self._index.location,
+            passages=len(self._passages),
+            documents=list(self.documents),
+        )
+
+    def close(self) -> None:
+        """Release resources; the embedded Chroma client flushes on its own."""
+        log.debug("engine.closed")

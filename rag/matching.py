@@ -1,0 +1,119 @@
+"""Soft matching of question words against passage words.
+
+A question says "swapped" or "POWs" where the article says "exchanged" or
+"prisoners": exact stems miss those, so each question word is also compared
+with the passage's words through the embedding model (words are embedded once
+and cached). This is what lets the offline answerer tell "the article says" from
+"the article only mentions the same names".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .embeddings import MODEL_NAME, MiniLMEmbedding
+from .models import Passage
+from .text import STOPWORDS, stem, words
+
+log = logging.getLogger(__name__)
+
+SOFT_MATCH_FLOOR = 0.55  # word cosine below this is not a paraphrase, just the same topic
+_PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z'\u2019-]+")
+
+
+@dataclass(frozen=True)
+class QuestionTerm:
+    """A content word of the question, with how much it matters for coverage."""
+
+    word: str
+    stem: str
+    weight: float  # names weigh double: a passage about another person does not answer
+
+
+def question_terms(question: str) -> list[QuestionTerm]:
+    """Content words of a question, deduplicated by stem, names weighted up."""
+    proper = {w.casefold().removesuffix("'s").removesuffix("\u2019s") for w in _PROPER.findall(question.strip())}
+    seen: set[str] = set()
+    found: list[QuestionTerm] = []
+    for word in words(question):
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        root = stem(word)
+        if root in seen:
+            continue
+        seen.add(root)
+        found.append(QuestionTerm(word=word, stem=root, weight=2.0 if word in proper else 1.0))
+    return found
+
+
+class TermMatcher:
+    """Word vectors of the corpus vocabulary, cached on disk, and coverage of a question by a passage."""
+
+    def __init__(self, embedder: MiniLMEmbedding, passages: list[Passage], cache_dir: Path | None) -> None:
+        self._embedder = embedder
+        self._passage_words: dict[str, list[str]] = {}
+        vocabulary: set[str] = set()
+        for p in passages:
+            content = sorted({w for w in words(p.text) if w not in STOPWORDS and len(w) > 1})
+            self._passage_words[p.passage_id] = content
+            vocabulary.update(content)
+        self._vocab = sorted(vocabulary)
+        self._row = {w: i for i, w in enumerate(self._vocab)}
+        self._vectors = self._load_or_embed(cache_dir)
+        self._passage_stems = {pid: {stem(w) for w in ws} for pid, ws in self._passage_words.items()}
+
+    def _load_or_embed(self, cache_dir: Path | None) -> np.ndarray:
+        digest = hashlib.sha256(("\n".join([MODEL_NAME, *self._vocab])).encode()).hexdigest()[:16]
+        path = cache_dir / f"word-vectors-{digest}.npy" if cache_dir else None
+        if path and path.exists():
+            try:
+                vectors = np.load(path)
+                if vectors.shape == (len(self._vocab), vectors.shape[1]):
+                    return vectors
+            except (OSError, ValueError):
+                log.warning("matching.cache_unreadable path=%s", path)
+        vectors = self._embedder.embed(self._vocab)
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(path)
+        return vectors
+
+    def word_vectors(self, terms: list[QuestionTerm]) -> np.ndarray:
+        """Vectors of the question's words: from the cache when the corpus has the word."""
+        unknown = [t.word for t in terms if t.word not in self._row]
+        fresh = dict(zip(unknown, self._embedder.embed(unknown))) if unknown else {}
+        rows = [self._vectors[self._row[t.word]] if t.word in self._row else fresh[t.word] for t in terms]
+        return np.vstack(rows) if rows else np.zeros((0, self._vectors.shape[1]), dtype=np.float32)
+
+    def term_matches(self, terms: list[QuestionTerm], vectors: np.ndarray, passage_id: str) -> list[float]:
+        """For each question term, 1.0 for the same stem, else its best word similarity (0 below the floor)."""
+        stems = self._passage_stems.get(passage_id, set())
+        content = self._passage_words.get(passage_id, [])
+        if content:
+            passage_vectors = self._vectors[[self._row[w] for w in content]]
+            best = (vectors @ passage_vectors.T).max(axis=1) if len(vectors) else np.zeros(0)
+        else:
+            best = np.zeros(len(terms))
+        matches = []
+        for term, similarity in zip(terms, best):
+            if term.stem in stems:
+                matches.append(1.0)
+            else:
+                matches.append(float(similarity) if similarity >= SOFT_MATCH_FLOOR else 0.0)
+        return matches
+
+
+def coverage(terms: list[QuestionTerm], matches: list[float]) -> float:
+    """Weighted share of the question's content the passage speaks to (0..1)."""
+    total = sum(t.weight for t in terms)
+    if not total:
+        return 0.0
+    return sum(t.weight * m for t, m in zip(terms, matches)) / total
