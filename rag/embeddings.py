@@ -57,6 +57,10 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
 
+    def known_words(self) -> frozenset[str]:
+        """Whole words of the tokenizer's vocabulary: a cheap English dictionary for spotting typos."""
+        return frozenset(w for w in self._tokenizer.get_vocab() if w.isalpha())
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
         if not texts:

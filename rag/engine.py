@@ -70,7 +70,8 @@ class Engine:
         self._documents = {d.doc_id: d for d in documents}
         self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
         cache_dir = None if settings.chroma_host else settings.data_dir
-        self._extractive = ExtractiveAnswerer(TermMatcher(embedder, passages, cache_dir), settings.min_relevance)
+        self._matcher = TermMatcher(embedder, passages, cache_dir)
+        self._extractive = ExtractiveAnswerer(self._matcher, settings.min_relevance)
         self._checker = CitationChecker(embedder, self._documents)
         self._llm_drafter = llm_drafter
         self.last_sync: SyncReport | None = None
@@ -105,20 +106,21 @@ class Engine:
         """A cited answer to ``question``, or the fixed "not in the article" answer."""
         started = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
-        evidence = self._retriever.retrieve(text, self.settings.top_k).evidence
+        corrected = self._matcher.correct_spelling(text)
+        evidence = self._retriever.retrieve(corrected, self.settings.top_k).evidence
         mode: AnswerMode = "offline"
         note = None
         drafts: list[DraftSentence]
         if self._llm_drafter:
             try:
-                drafts = self._llm_drafter(text, evidence)
+                drafts = self._llm_drafter(corrected, evidence)
                 mode = "llm"
             except LLMUnavailableError as exc:
                 log.warning("answer.llm_fallback reason=%s", exc)
-                drafts = self._extractive.draft(text, evidence)
+                drafts = self._extractive.draft(corrected, evidence)
                 mode, note = "offline-fallback", FALLBACK_NOTE
         else:
-            drafts = self._extractive.draft(text, evidence)
+            drafts = self._extractive.draft(corrected, evidence)
         checked = self._checker.check(drafts, evidence)
         grounded = bool(checked.citations)
         latency = (time.perf_counter() - started) * 1000
@@ -139,8 +141,9 @@ class Engine:
         )
 
     def retrieve(self, question: str) -> list[Evidence]:
-        """The evidence ``answer`` would use (for eval and benchmarks)."""
-        return self._retriever.retrieve(clean_question(question, self.settings.max_question_chars), self.settings.top_k).evidence
+        """The evidence ``answer`` would use (for eval and benchmarks); typos are corrected first."""
+        text = self._matcher.correct_spelling(clean_question(question, self.settings.max_question_chars))
+        return self._retriever.retrieve(text, self.settings.top_k).evidence
 
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:
         """The passage and up to ``window`` neighbours each side from the same document, in order."""

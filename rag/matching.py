@@ -9,6 +9,7 @@ and cached). This is what lets the offline answerer tell "the article says" from
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
 import re
@@ -24,6 +25,8 @@ from .text import STOPWORDS, stem, words
 log = logging.getLogger(__name__)
 
 SOFT_MATCH_FLOOR = 0.55  # word cosine below this is not a paraphrase, just the same topic
+TYPO_CUTOFF = 0.75  # difflib ratio: one wrong letter in a four-letter word still matches
+_IDIOMS = re.compile(r"\b(take|takes|took|taken|taking) place\b", re.I)  # "take place" means "happen"
 _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z'\u2019-]+")
 
 
@@ -38,6 +41,7 @@ class QuestionTerm:
 
 def question_terms(question: str) -> list[QuestionTerm]:
     """Content words of a question, deduplicated by stem, names weighted up."""
+    question = _IDIOMS.sub(" ", question)
     proper = {w.casefold().removesuffix("'s").removesuffix("\u2019s") for w in _PROPER.findall(question.strip())}
     seen: set[str] = set()
     found: list[QuestionTerm] = []
@@ -67,6 +71,36 @@ class TermMatcher:
         self._row = {w: i for i, w in enumerate(self._vocab)}
         self._vectors = self._load_or_embed(cache_dir)
         self._passage_stems = {pid: {stem(w) for w in ws} for pid, ws in self._passage_words.items()}
+        self.common_words = self._common(passages)
+        self._dictionary = embedder.known_words() | vocabulary | STOPWORDS
+        self._spelling_targets = sorted(vocabulary | STOPWORDS)
+
+    @staticmethod
+    def _common(passages: list[Passage]) -> frozenset[str]:
+        """Words in more than a fifth of the passages ("Ukraine" in an article on Ukraine): no answer by themselves."""
+        if len(passages) < 10:
+            return frozenset()
+        counts: dict[str, int] = {}
+        for p in passages:
+            for w in set(words(p.text)):
+                counts[w] = counts.get(w, 0) + 1
+        return frozenset(w for w, n in counts.items() if n > len(passages) / 5)
+
+    def correct_spelling(self, question: str) -> str:
+        """Replace words that are neither English nor in the corpus by the closest corpus word, if close.
+
+        "wher did teh prisoner swop take place" → "where did the prisoner swap take place".
+        """
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            lower = word.casefold()
+            if len(lower) < 3 or not lower.isalpha() or lower in self._dictionary:
+                return word
+            close = difflib.get_close_matches(lower, self._spelling_targets, n=1, cutoff=TYPO_CUTOFF)
+            return close[0] if close else word
+
+        return re.sub(r"[^\W\d_]+", fix, question)
 
     def _load_or_embed(self, cache_dir: Path | None) -> np.ndarray:
         digest = hashlib.sha256(("\n".join([MODEL_NAME, *self._vocab])).encode()).hexdigest()[:16]
@@ -106,6 +140,8 @@ class TermMatcher:
         for term, similarity in zip(terms, best):
             if term.stem in stems:
                 matches.append(1.0)
+            elif term.weight > 1.0:
+                matches.append(0.0)  # names match only by name: "France" is not "Italy", however close
             else:
                 matches.append(float(similarity) if similarity >= SOFT_MATCH_FLOOR else 0.0)
         return matches

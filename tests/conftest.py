@@ -1,0 +1,59 @@
+"""Shared fixtures: every data directory points at a temp dir; the corpus is a temp copy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag import Engine, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+QA_FILE = ROOT.parent / "shared" / "eval" / "qa.jsonl"
+
+# Settings read the environment and .env: tests must not pick up a developer's key or token.
+_ISOLATED_ENV = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHROMA_HOST", "CHROMA_PORT", "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "ALLOWED_USER_IDS", "ALLOWED_CHAT_IDS", "DATA_DIR",
+    "CORPUS_DIR", "TOP_K", "MIN_RELEVANCE",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in _ISOLATED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+
+
+def make_settings(base: Path, **overrides: object) -> Settings:
+    """Settings over a private copy of the corpus and a private data directory."""
+    corpus = base / "corpus"
+    if not corpus.exists():
+        shutil.copytree(CORPUS, corpus)
+    values: dict[str, object] = {"corpus_dir": corpus, "data_dir": base / "data"}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One offline engine for the whole run: building it loads the model and the index."""
+    built = Engine.open(make_settings(tmp_path_factory.mktemp("engine")))
+    yield built
+    built.close()
+
+
+def load_questions() -> list[dict]:
+    if not QA_FILE.exists():
+        pytest.skip(f"{QA_FILE} is not present")
+    return [json.loads(line) for line in QA_FILE.read_text().splitlines() if line.strip()]
