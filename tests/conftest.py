@@ -35,7 +35,17 @@ def make_settings(base: Path, **overrides: object) -> Settings:
     corpus = base / "corpus"
     if not corpus.exists():
         shutil.copytree(CORPUS, corpus)
-    values: dict[str, object] = {"corpus_dir": corpus, "data_dir": base / "data"}
+    # Explicit values win over the environment, which session fixtures see unpatched.
+    values: dict[str, object] = {
+        "corpus_dir": corpus,
+        "data_dir": base / "data",
+        "openai_api_key": None,
+        "openai_base_url": None,
+        "chroma_host": None,
+        "telegram_bot_token": None,
+        "telegram_base_url": None,
+        "webhook_url": None,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
