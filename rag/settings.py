@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4.1-mini", description="Chat model used in LLM mode.")
     llm_timeout: float = Field(20.0, gt=0, description="Seconds to wait for one LLM call.")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries on timeout, 429 and 5xx before falling back.")
+    llm_retry_base_delay: float = Field(0.5, ge=0, description="First retry waits this long; each next one twice as long.")
 
     # Telegram
     telegram_bot_token: SecretStr | None = Field(None, description="Token from @BotFather.")

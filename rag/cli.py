@@ -1,0 +1,202 @@
+"""The command line: index, ask, chat, eval, bench and serve — thin callers of the engine."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from .engine import Engine
+from .errors import RagError
+from .evaluate import evaluate, load_questions
+from .models import Answer
+from .settings import Settings, describe_validation_error
+
+app = typer.Typer(help="Answer questions about news articles, citing the sentences used.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log what the engine does (to stderr).")]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]Error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _setup(verbose: bool) -> Settings:
+    """Settings from the environment and .env; a bad one stops here with one clear line."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _fail(describe_validation_error(exc), 2)
+    logging.basicConfig(
+        level=settings.log_level if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpx2", "chromadb", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings
+
+
+@contextmanager
+def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
+    """Open the engine (building the index if needed), turning engine errors into one line."""
+    try:
+        if show_progress:
+            columns = (TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn())
+            with Progress(*columns, console=errors, transient=True) as progress:
+                task = progress.add_task("embed", total=None)
+                engine = Engine.open(settings, lambda done, total: progress.update(task, completed=done, total=total))
+        else:
+            engine = Engine.open(settings)
+    except RagError as exc:
+        _fail(str(exc))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _ask(engine: Engine, question: str) -> Answer | None:
+    try:
+        return engine.answer(question)
+    except RagError as exc:
+        errors.print(exc.user_message)
+        return None
+
+
+def _print_answer(answer: Answer) -> None:
+    body = answer.text if not answer.note else f"{answer.text}\n\n[dim]{answer.note}[/]"
+    console.print(Panel(body, title="Answer", title_align="left", expand=False), highlight=False)
+    if answer.citations:
+        table = Table("#", "Source sentence", "Passage", show_header=True, header_style="bold", expand=False)
+        for c in answer.citations:
+            table.add_row(str(c.n), c.quote, c.passage_id)
+        console.print(table)
+    console.print(f"[dim]{answer.mode} · {answer.latency_ms:.0f} ms[/]")
+
+
+@app.command()
+def index(verbose: Verbose = False) -> None:
+    """Build or update the index of the corpus (only new or changed sentences are embedded)."""
+    settings = _setup(verbose)
+    with _engine(settings, show_progress=True) as engine:
+        report = engine.last_sync
+        info = engine.info()
+        assert report is not None
+        console.print(
+            f"Indexed {info.passages} passages from {len(info.documents)} document(s) at {info.index_location}: "
+            f"{report.added} added, {report.updated} updated, {report.removed} removed, {report.unchanged} unchanged; "
+            f"{report.embedded} embedded in {report.seconds:.2f} s."
+        )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a panel.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Answer one question with citations."""
+    settings = _setup(verbose)
+    with _engine(settings, show_progress=not as_json) as engine:
+        answer = _ask(engine, question)
+        if answer is None:
+            raise typer.Exit(1)
+        if as_json:
+            sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        else:
+            _print_answer(answer)
+
+
+@app.command()
+def chat(verbose: Verbose = False) -> None:
+    """A conversation in the terminal: one question per line, empty line or Ctrl-D to quit."""
+    settings = _setup(verbose)
+    with _engine(settings, show_progress=True) as engine:
+        titles = ", ".join(f"“{d.title}”" for d in engine.documents)
+        console.print(f"Ask me about {titles}. Empty line to quit.", highlight=False)
+        while True:
+            try:
+                question = console.input("[bold]> [/]")
+            except (EOFError, KeyboardInterrupt):
+                break
+            if not question.strip():
+                break
+            answer = _ask(engine, question)
+            if answer is not None:
+                _print_answer(answer)
+
+
+@app.command("eval")
+def eval_command(
+    questions: Annotated[Path, typer.Option("--questions", "-q", exists=True, dir_okay=False, help="JSONL file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics and results as JSON.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Score the engine on a question file: accuracy, citation precision/recall, refusals, hit@k, MRR."""
+    settings = _setup(verbose)
+    with _engine(settings, show_progress=not as_json) as engine:
+        report = evaluate(engine, load_questions(questions))
+    if as_json:
+        payload = report.summary() | {"results": [r.__dict__ for r in report.results]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table("id", "ok", "rank", "cited", "question", "answer", expand=False)
+    for r in report.results:
+        table.add_row(
+            r.qid, "✓" if r.correct else "✗", str(r.first_relevant_rank or "-"),
+            f"{r.cited_relevant}/{r.cited_total}", r.question, r.answer[:90],
+        )
+    console.print(table)
+    summary = Table("metric", "value", expand=False)
+    for name, value in report.summary().items():
+        summary.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(summary)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Fewer repeats and sizes (about a minute).")] = False,
+    section: Annotated[list[str] | None, typer.Option("--section", "-s", help="Run only these sections.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Measure speed, memory and scaling against the floor and a LangChain baseline, in one run."""
+    settings = _setup(verbose)
+    from .bench import render_bench, run_bench  # heavy imports only for this command
+
+    try:
+        result = run_bench(settings, quick=quick, sections=section or None)
+    except RagError as exc:
+        _fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        render_bench(result, console)
+
+
+@app.command()
+def serve(verbose: Verbose = False) -> None:
+    """Run the Telegram bot (needs TELEGRAM_BOT_TOKEN)."""
+    _setup(verbose)
+    import bot
+
+    bot.main()
+
+
+if __name__ == "__main__":
+    app()
