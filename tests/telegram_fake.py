@@ -449,14 +449,17 @@ class FakeBotAPI:
         waiting, so the wait restarts on every call rather than sleeping a fixed time
         after the last one.
         """
+        def activity() -> int:
+            return sum(1 for c in self.calls if c.method != "getUpdates")  # polls are not activity
+
         start = len(self.calls)
         deadline = time.monotonic() + 10 * seconds
         with self._cond:
-            seen = len(self.calls)
+            seen = activity()
             while time.monotonic() < deadline:
-                if not self._cond.wait_for(lambda: len(self.calls) > seen, timeout=seconds):
+                if not self._cond.wait_for(lambda: activity() > seen, timeout=seconds):
                     break
-                seen = len(self.calls)
+                seen = activity()
             return [c for c in self.calls[start:] if c.method != "getUpdates"]
 
     def pending_updates(self) -> int:
@@ -495,12 +498,12 @@ class FakeBotAPI:
         """Answer one request; returns (HTTP status, JSON body).  Records the call."""
         call = Call(method, params, time.perf_counter())
         if method == "getUpdates":
-            result = self._get_updates(params)
+            # Recorded on arrival, not after the long poll: "the bot is polling" is news.
             with self._cond:
-                call.result = result
                 self.calls.append(call)
                 self._cond.notify_all()
-            return 200, {"ok": True, "result": result}
+            call.result = self._get_updates(params)
+            return 200, {"ok": True, "result": call.result}
         with self._cond:
             failures = self._failures.get(method)
             failure = failures.pop(0) if failures else None

@@ -1,0 +1,535 @@
+#!/usr/bin/env python
+"""Telegram adapter: private chats, groups and inline mode, answering with citations.
+
+Every question goes to the engine's one ``answer`` function; this module only decides
+*whether* to answer (addressing, allowlists, rate limit) and *how* to show it.
+
+Usage: set TELEGRAM_BOT_TOKEN (from @BotFather) and run ``python bot.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import secrets
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot_format import escape, format_answer, format_passage, html_to_plain, shorten, split_html
+from rag import Answer, EmptyQuestionError, Engine, QuestionTooLongError, RagError, Settings
+from rag.settings import describe_validation_error
+
+logger = logging.getLogger("bot")
+
+MISSING_TOKEN = (
+    "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
+    "then put TELEGRAM_BOT_TOKEN=<token> in the environment or in .env."
+)
+COMMANDS = [
+    BotCommand("start", "What I know and example questions"),
+    BotCommand("help", "How to ask, in private and in groups"),
+    BotCommand("ask", "Ask a question: /ask <question>"),
+    BotCommand("source", "Full passage behind citation N: /source N"),
+    BotCommand("about", "Mode, model and index"),
+]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY, Update.CALLBACK_QUERY]
+SOURCE_PREFIX = "src"  # callback_data "src|<n>|<passage_id>", at most 64 bytes
+TYPING_REFRESH_S = 4.5  # Telegram shows "typing…" for 5 s per sendChatAction
+MIN_INLINE_CHARS = 3
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NON_TEXT_HINT = "I can only read text: please type your question about the article."
+
+
+@dataclass
+class SlidingWindowLimiter:
+    """At most ``limit`` questions per ``window_s`` seconds per user (sliding window)."""
+
+    limit: int
+    window_s: float = 60.0
+    _hits: dict[int, deque[float]] = field(default_factory=dict)
+
+    def check(self, key: int, now: float | None = None) -> float:
+        """Count one question; 0.0 if allowed, else seconds until the next one would be."""
+        now = time.monotonic() if now is None else now
+        if len(self._hits) > 10_000:  # bound memory: forget users idle for a whole window
+            self._hits = {k: q for k, q in self._hits.items() if q and now - q[-1] < self.window_s}
+        hits = self._hits.setdefault(key, deque())
+        while hits and now - hits[0] >= self.window_s:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return self.window_s - (now - hits[0])
+        hits.append(now)
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Access:
+    """ALLOWED_USER_IDS / ALLOWED_CHAT_IDS: a listed user anywhere, or anyone in a listed chat."""
+
+    users: frozenset[int]
+    chats: frozenset[int]
+
+    def permits(self, user_id: int | None, chat_id: int | None) -> bool:
+        if not self.users and not self.chats:
+            return True
+        return (user_id in self.users) or (chat_id in self.chats)
+
+
+def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
+    """The question in a group message if it is meant for the bot, else None.
+
+    Meant for the bot: it @mentions the bot anywhere, or it replies to one of its messages.
+    """
+    text = message.text or message.caption or ""
+    mention = f"@{username}".lower()
+    entities = message.parse_entities([MessageEntity.MENTION]) or message.parse_caption_entities(
+        [MessageEntity.MENTION]
+    )
+    mentioned = any(value.lower() == mention for value in entities.values())
+    replied = message.reply_to_message is not None and (
+        message.reply_to_message.from_user is not None and message.reply_to_message.from_user.id == bot_id
+    )
+    if not (mentioned or replied):
+        return None
+    question = re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE)
+    return " ".join(question.split()).lstrip(",:;- ")
+
+
+def base_urls(setting: str) -> tuple[str, str]:
+    """Bot API and file URLs from TELEGRAM_BASE_URL (``http://host:8081`` or ``…/bot``)."""
+    base = setting.rstrip("/")
+    if not base.endswith("/bot"):
+        base += "/bot"
+    return base, base[: -len("/bot")] + "/file/bot"
+
+
+def source_keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
+    """One button per citation; skipped if a passage id makes callback_data over 64 bytes."""
+    buttons = []
+    for citation in answer.citations:
+        data = f"{SOURCE_PREFIX}|{citation.n}|{citation.passage_id}"
+        if len(data.encode()) <= 64:
+            buttons.append(InlineKeyboardButton(f"Source [{citation.n}]", callback_data=data))
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
+
+
+def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
+    return context.application.bot_data["engine"]
+
+
+async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Reply with HTML split to Telegram's limit; resend a part as plain text if refused.
+
+    In groups the first part quotes the asking message; every part stays in its forum topic
+    (``reply_text`` carries ``message_thread_id`` over).  The keyboard goes on the last part.
+    """
+    parts = split_html(html)
+    quote = message.chat.type != ChatType.PRIVATE
+    sent = message
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        kwargs = {"reply_markup": markup if last else None, "do_quote": quote and index == 0}
+        try:
+            sent = await message.reply_text(part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, **kwargs)
+        except BadRequest as err:
+            if "can't parse entities" not in err.message.lower():
+                raise
+            # The user must never get silence: the same words without markup always parse.
+            logger.warning("reply.plain_fallback chat=%s reason=%s", message.chat_id, err.message)
+            sent = await message.reply_text(html_to_plain(part), link_preview_options=NO_PREVIEW, **kwargs)
+    return sent
+
+
+@asynccontextmanager
+async def typing(message: Message) -> AsyncIterator[None]:
+    """Show "typing…" now and keep it up until the block ends (an LLM can take seconds)."""
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(TYPING_REFRESH_S)
+            with suppress(TelegramError):
+                await message.reply_chat_action(ChatAction.TYPING)
+
+    with suppress(TelegramError):  # a lost typing hint is no reason not to answer
+        await message.reply_chat_action(ChatAction.TYPING)
+    task = asyncio.create_task(refresh())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Rate-limit, ask the engine off the event loop, and reply with the cited answer."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    wait = context.application.bot_data["limiter"].check(user.id)
+    if wait:
+        logger.info("question.rate_limited user=%s chat_type=%s wait_s=%.0f", user.id, message.chat.type, wait)
+        await message.reply_text(f"You're asking quickly — please wait {wait:.0f} s and try again.")
+        return
+    started = time.perf_counter()
+    try:
+        async with typing(message):
+            answer = await asyncio.to_thread(_engine(context).answer, question)
+    except (EmptyQuestionError, QuestionTooLongError) as err:
+        await message.reply_text(err.user_message)
+        return
+    except RagError as err:
+        logger.warning("question.engine_error chat_type=%s error=%s", message.chat.type, err)
+        await message.reply_text(err.user_message)
+        return
+    await send_html(message, format_answer(answer), markup=source_keyboard(answer))
+    context.chat_data["sources"] = {c.n: c.passage_id for c in answer.citations}  # for /source N
+    logger.info(
+        "question.answered chat_type=%s user=%s chars=%d mode=%s grounded=%s citations=%d engine_ms=%.0f total_ms=%.0f",
+        message.chat.type, user.id, len(question), answer.mode, answer.grounded, len(answer.citations),
+        answer.latency_ms, (time.perf_counter() - started) * 1000,
+    )
+
+
+async def send_source(message: Message, context: ContextTypes.DEFAULT_TYPE, n: int | None, passage_id: str) -> bool:
+    """Reply with the passage behind a citation and its neighbours; False if it is gone."""
+    engine = _engine(context)
+    passages = await asyncio.to_thread(engine.passage_with_context, passage_id, 1)
+    if not passages:
+        return False
+    document = engine.document(passages[0].doc_id)
+    await send_html(message, format_passage(passages, passage_id, n=n, title=document.title if document else None))
+    return True
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from users and chats outside ALLOWED_USER_IDS / ALLOWED_CHAT_IDS."""
+    user, chat = update.effective_user, update.effective_chat
+    if context.application.bot_data["access"].permits(user and user.id, chat and chat.id):
+        return
+    logger.info("access.denied user=%s chat=%s", user and user.id, chat and chat.id)
+    if update.inline_query:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+    elif update.callback_query:
+        await update.callback_query.answer("Sorry, this bot is not open to you.")
+    elif update.message and chat and chat.type == ChatType.PRIVATE:
+        await update.message.reply_text("Sorry, this bot only answers the people it was set up for.")
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say what the bot knows: the articles, with example questions."""
+    info = _engine(context).info()
+    lines = ["<b>I answer questions about these news articles</b>, quoting the sentences I used:"]
+    examples: list[str] = []
+    for document in info.documents:
+        lines.append(f"• <b>{escape(document.title)}</b>" + (f" ({escape(document.date)})" if document.date else ""))
+        examples.extend(document.examples)
+    if examples:
+        lines += ["", "Try asking:"] + [f"• {escape(example)}" for example in examples[:5]]
+    lines += ["", "Send me a question, or see /help for groups and inline use."]
+    await update.effective_message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain private, group and inline use, including Telegram's privacy mode."""
+    name = context.bot.username
+    text = (
+        "<b>Private chat:</b> send any question about the article; I answer with [n] markers "
+        "and quote my sources. Tap a source button, or send /source N, for the full passage.\n\n"
+        f"<b>Groups:</b> I answer only when you @mention me (@{name} question), reply to one of "
+        f"my messages, or use /ask question (/ask@{name} question when several bots are there). "
+        "Other messages are left alone.\n\n"
+        "<b>Privacy mode:</b> by default Telegram shows me only commands, messages that mention me "
+        "and replies to me, never the rest of the conversation; that is all I need, and /ask "
+        "always works. The bot's owner can change this with @BotFather /setprivacy.\n\n"
+        f"<b>Inline:</b> type @{name} and a question in any chat to send a cited answer there.\n\n"
+        f"Limit: {context.application.bot_data['limiter'].limit} questions a minute per person. "
+        "/about shows how I answer."
+    )
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the answering mode, models and index size."""
+    info = _engine(context).info()
+    mode = f"language model ({info.llm_model})" if info.mode == "llm" else "offline (sentences quoted from the article)"
+    text = (
+        f"<b>Mode:</b> {escape(mode)}\n<b>Embeddings:</b> {escape(info.embedding_model)}\n"
+        f"<b>Index:</b> {info.passages} passages from {len(info.documents)} article(s)"
+    )
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask question (or /ask in reply to a message): answer in any chat."""
+    message = update.effective_message
+    command = message.entities[0] if message.entities else None
+    question = message.text[command.length :].strip() if command else " ".join(context.args or ())
+    if not question and message.reply_to_message:
+        question = message.reply_to_message.text or message.reply_to_message.caption or ""
+    if not question:
+        await message.reply_text("Usage: /ask <question about the article>")
+        return
+    await answer_question(update, context, question)
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a private chat every text message is a question."""
+    await answer_question(update, context, update.effective_message.text)
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups answer only messages that @mention the bot or reply to it."""
+    question = addressed_question(update.effective_message, context.bot.username, context.bot.id)
+    if question is not None:
+        await answer_question(update, context, question)
+
+
+async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice: a one-line hint in private, or in a group when addressed."""
+    message = update.effective_message
+    if message.chat.type == ChatType.PRIVATE or addressed_question(message, context.bot.username, context.bot.id) is not None:
+        await message.reply_text(NON_TEXT_HINT)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have, in a private chat: point at /help."""
+    await update.effective_message.reply_text("I don't know that command. See /help.")
+
+
+async def source_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/source N: the passage behind citation N of the last answer in this chat."""
+    message = update.effective_message
+    sources: dict[int, str] = context.chat_data.get("sources", {})
+    if not context.args or not context.args[0].isdigit():
+        await message.reply_text("Usage: /source N, for citation [N] of my last answer here.")
+        return
+    n = int(context.args[0])
+    if n not in sources or not await send_source(message, context, n, sources[n]):
+        await message.reply_text(f"My last answer here has no source [{n}].")
+
+
+async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A Source [n] button: show the full passage under the answer."""
+    query = update.callback_query
+    _, n, passage_id = query.data.split("|", 2)
+    if not isinstance(query.message, Message):  # inline-sent or too old to reply to
+        passages = await asyncio.to_thread(_engine(context).passage_with_context, passage_id, 0)
+        await query.answer(shorten(passages[0].text, 190) if passages else "Source not found.", show_alert=True)
+        return
+    await query.answer()
+    if not await send_source(query.message, context, int(n), passage_id):
+        await query.message.reply_text("That source is no longer in the index.")
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """@BotName question in any chat: offer the cited answer as one result."""
+    query = update.inline_query
+    question = query.query.strip()
+    if len(question) < MIN_INLINE_CHARS:
+        await query.answer([], cache_time=0, button=InlineQueryResultsButton("Type a question about the article", start_parameter="inline"))
+        return
+    wait = context.application.bot_data["limiter"].check(query.from_user.id)
+    if wait:
+        await query.answer([], cache_time=0, is_personal=True, button=InlineQueryResultsButton(f"Slow down: try again in {wait:.0f} s", start_parameter="limit"))
+        return
+    try:
+        answer = await asyncio.to_thread(_engine(context).answer, question)
+    except (EmptyQuestionError, QuestionTooLongError) as err:
+        await query.answer([], cache_time=0, button=InlineQueryResultsButton(shorten(err.user_message, 60), start_parameter="inline"))
+        return
+    html = split_html(format_answer(answer, question=question))[0]
+    result_id = hashlib.sha256(question.encode()).hexdigest()[:32]
+
+    def result(text: str, parse_mode: str | None) -> InlineQueryResultArticle:
+        content = InputTextMessageContent(text, parse_mode=parse_mode, link_preview_options=NO_PREVIEW)
+        return InlineQueryResultArticle(result_id, title=shorten(question, 60), input_message_content=content, description=shorten(answer.text, 120))
+
+    try:
+        await query.answer([result(html, ParseMode.HTML)], cache_time=60)
+    except BadRequest as err:
+        if "can't parse entities" not in err.message.lower():
+            raise
+        await query.answer([result(html_to_plain(html), None)], cache_time=60)
+    logger.info("inline.answered user=%s mode=%s grounded=%s engine_ms=%.0f", query.from_user.id, answer.mode, answer.grounded, answer.latency_ms)
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with where it happened, and apologise to the user."""
+    where = "no update"
+    if isinstance(update, Update):
+        chat = update.effective_chat
+        where = f"update={update.update_id} chat_type={chat.type if chat else None} chat={chat.id if chat else None}"
+    logger.error("update.failed %s error=%r", where, context.error, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message:
+        with suppress(TelegramError):
+            await update.effective_message.reply_text("Sorry, something went wrong while answering. Please try again.")
+
+
+async def post_init(application: Application) -> None:
+    """Open the engine (index built or checked now, not on the first question) and register commands."""
+    settings: Settings = application.bot_data["settings"]
+    if "engine" not in application.bot_data:
+        application.bot_data["engine"] = await asyncio.to_thread(Engine.open, settings)
+        application.bot_data["owns_engine"] = True
+    await application.bot.set_my_commands(COMMANDS)
+    info = application.bot_data["engine"].info()
+    logger.info(
+        "bot.ready username=@%s mode=%s llm_model=%s passages=%d documents=%d index=%s transport=%s",
+        application.bot.username, info.mode, info.llm_model, info.passages, len(info.documents),
+        info.index_location, "webhook" if settings.webhook_url else "polling",
+    )
+
+
+async def post_shutdown(application: Application) -> None:
+    """Close the engine if this application opened it."""
+    if application.bot_data.get("owns_engine"):
+        application.bot_data["engine"].close()
+
+
+def build_application(settings: Settings, engine: Engine | None = None) -> Application:
+    """The Application with every handler; ``engine`` lets tests and benches share one."""
+    assert settings.telegram_bot_token is not None, MISSING_TOKEN
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .rate_limiter(AIORateLimiter(max_retries=3))  # waits out 429 retry_after, then retries
+        .concurrent_updates(True)  # one slow answer never blocks other users
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.telegram_base_url:
+        api_url, file_url = base_urls(settings.telegram_base_url)
+        builder = builder.base_url(api_url).base_file_url(file_url)
+    application = builder.build()
+    application.bot_data.update(
+        settings=settings,
+        limiter=SlidingWindowLimiter(settings.user_rate_limit),
+        access=Access(frozenset(settings.allowed_user_ids), frozenset(settings.allowed_chat_ids)),
+    )
+    if engine is not None:
+        application.bot_data["engine"] = engine
+
+    new_message = filters.UpdateType.MESSAGE  # edits of old questions are not re-answered
+    application.add_handler(TypeHandler(Update, gate), group=-1)
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CommandHandler("about", about))
+    application.add_handler(CommandHandler("ask", ask))
+    application.add_handler(CommandHandler("source", source_command))
+    application.add_handler(MessageHandler(new_message & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))
+    application.add_handler(MessageHandler(new_message & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, group_text))
+    application.add_handler(MessageHandler(new_message & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text))
+    application.add_handler(MessageHandler(new_message & filters.ChatType.PRIVATE & filters.COMMAND, unknown_command))
+    application.add_handler(InlineQueryHandler(inline_query))
+    application.add_handler(CallbackQueryHandler(source_button, pattern=rf"^{SOURCE_PREFIX}\|\d+\|"))
+    application.add_error_handler(error_handler)
+    return application
+
+
+def serve(application: Application, settings: Settings, stop_signals: Sequence[int] | None = (signal.SIGINT, signal.SIGTERM)) -> None:
+    """Run until stopped: a webhook when WEBHOOK_URL is set, else long polling."""
+    if settings.webhook_url:
+        # Telegram echoes the secret in a header, so forged POSTs to the URL are refused.
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+        application.run_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port, url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=settings.drop_pending_updates, stop_signals=stop_signals,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=settings.drop_pending_updates, stop_signals=stop_signals)
+
+
+class _RedactToken(logging.Filter):
+    """Belt and braces: no log line may carry the token, whatever library wrote it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
+
+
+def configure_logging(level: str, token: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    # httpx logs every request URL at INFO, and the URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactToken(token))
+
+
+def fail(message: str, code: int) -> NoReturn:
+    print(message, file=sys.stderr)
+    raise SystemExit(code)
+
+
+def run(settings: Settings) -> None:
+    """Serve the bot with these settings (used by ``python bot.py`` and ``exchange-bot serve``)."""
+    token = settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
+    if not token:
+        fail(MISSING_TOKEN, 2)
+    configure_logging(settings.log_level, token)
+    try:
+        serve(build_application(settings), settings)
+    except InvalidToken:
+        fail("Telegram refused TELEGRAM_BOT_TOKEN: copy the token again from @BotFather (/mybots → API Token).", 2)
+    except RagError as err:
+        fail(f"Cannot start: {err.user_message} ({err})", 1)
+    except NetworkError as err:
+        fail(f"Cannot reach the Telegram Bot API: {err}", 1)
+
+
+def main() -> None:
+    """Read the settings from the environment and .env, then run."""
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        fail(describe_validation_error(err), 2)
+    run(settings)
+
+
+if __name__ == "__main__":
+    main()

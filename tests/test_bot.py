@@ -1,0 +1,399 @@
+"""End to end: the real python-telegram-bot Application, polling a loopback Bot API.
+
+Fixtures ``settings`` and ``engine`` (one offline engine over a temp copy of the
+corpus) come from tests/conftest.py.  Each test starts ``bot.serve`` (``run_polling``, exactly as in production, post_init and
+all) in a thread against ``FakeBotAPI``, feeds it updates as Telegram would, and asserts
+on the Bot API calls the bot made.  Waits are on conditions with time-outs, not sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from telegram import Message, Update
+from telegram.ext import Application
+
+import bot
+from rag import Engine, Settings
+from tests.telegram_fake import Call, FakeBotAPI, parse_telegram_html
+
+REPO = Path(__file__).resolve().parents[1]
+GROUP = -1001234567890
+QUESTION = "How many prisoners were exchanged?"
+
+
+@dataclass
+class Harness:
+    fake: FakeBotAPI
+    application: Application
+
+    def send(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Deliver an update; returns it (with its update_id)."""
+        update_id = self.fake.enqueue(update)
+        return {"update_id": update_id, **update}
+
+    def replies(self, count: int = 1, **kwargs: Any) -> list[Call]:
+        return self.fake.wait_for_calls("sendMessage", count, timeout=15, **kwargs)
+
+
+@contextmanager
+def running_bot(settings: Settings, engine: Engine, **overrides: Any) -> Iterator[Harness]:
+    """The real Application, via ``bot.serve``, polling a fresh fake until the block ends."""
+    with FakeBotAPI() as fake:
+        settings = settings.model_copy(
+            update={"telegram_bot_token": SecretStr(fake.token), "telegram_base_url": fake.base_url, **overrides}
+        )
+        application = bot.build_application(settings, engine=engine)
+        loop = asyncio.new_event_loop()
+        failures: list[BaseException] = []
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                bot.serve(application, settings, stop_signals=None)  # signals belong to the main thread
+            except BaseException as exc:  # surfaced in the test below
+                failures.append(exc)
+
+        thread = threading.Thread(target=serve, name="bot-under-test", daemon=True)
+        thread.start()
+        try:
+            fake.wait_for(lambda: any(c.method == "getUpdates" for c in fake.calls) or bool(failures), timeout=30)
+            assert not failures, failures
+            yield Harness(fake, application)
+        finally:
+            loop.call_soon_threadsafe(application.stop_running)
+            thread.join(timeout=15)
+        assert not thread.is_alive(), "the bot did not stop"
+        assert not failures, failures
+
+
+@pytest.fixture
+def harness(settings: Settings, engine: Engine) -> Iterator[Harness]:
+    with running_bot(settings, engine) as h:
+        yield h
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def visible(call: Call) -> str:
+    text = call.params["text"]
+    return parse_telegram_html(text) if call.params.get("parse_mode") == "HTML" else text
+
+
+# -- private chats ------------------------------------------------------------------------
+
+
+def test_private_question_gets_a_cited_reply_with_source_buttons(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    harness.send(harness.fake.private_message(QUESTION))
+
+    [reply] = harness.replies()
+
+    assert reply.params["chat_id"] == 1001 and reply.params["parse_mode"] == "HTML"
+    assert "reply_parameters" not in reply.params  # private chats need no quote
+    text = visible(reply)
+    assert "[1]" in text and "390" in text
+    assert "Sources — Major Prisoner Exchange" in text
+    buttons = [b for row in reply.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[0]["text"] == "Source [1]" and buttons[0]["callback_data"].startswith("src|1|prisoner-exchange:")
+    typing = harness.fake.calls_of("sendChatAction")
+    assert typing and typing[0].params["action"] == "typing" and typing[0].at < reply.at
+    [commands] = harness.fake.calls_of("setMyCommands")  # registered at start-up
+    assert [c["command"] for c in commands.params["commands"]] == ["start", "help", "ask", "source", "about"]
+    # The log line follows the send; wait for it rather than racing the bot's thread.
+    wait_until(lambda: "question.answered chat_type=private" in caplog.text)
+    assert "mode=offline grounded=True citations=" in caplog.text
+
+
+def test_logging_never_shows_the_token(settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    httpx_level = logging.getLogger("httpx").level
+    try:
+        bot.configure_logging("DEBUG", FakeBotAPI.token)  # what run() does before serving
+        with running_bot(settings, engine) as h:
+            h.send(h.fake.private_message(QUESTION))
+            h.replies()
+    finally:
+        logging.getLogger("httpx").setLevel(httpx_level)
+        for handler in logging.getLogger().handlers:
+            for log_filter in [f for f in handler.filters if isinstance(f, bot._RedactToken)]:
+                handler.removeFilter(log_filter)
+    assert "sendMessage" in caplog.text  # PTB logged its calls at DEBUG…
+    assert FakeBotAPI.token not in caplog.text  # …but never the token
+
+
+def test_question_full_of_markup_comes_back_escaped(harness: Harness) -> None:
+    question = "<b>How many</b> prisoners & civilians _*[were]* exchanged? </i><script>"
+    harness.send(harness.fake.private_message(question))
+    harness.send(harness.fake.inline_query(question))
+
+    [reply] = harness.replies()
+    [inline] = harness.fake.wait_for_calls("answerInlineQuery")
+
+    assert reply.params["parse_mode"] == "HTML"  # accepted as HTML: no plain-text fallback needed
+    assert "390" in visible(reply)
+    content = inline.params["results"][0]["input_message_content"]
+    assert "&lt;b&gt;How many&lt;/b&gt; prisoners &amp; civilians _*[were]* exchanged? &lt;/i&gt;&lt;script&gt;" in content["message_text"]
+    assert parse_telegram_html(content["message_text"]).startswith(f"❓ {question}")
+
+
+def test_start_help_about_and_unknown_commands(harness: Harness) -> None:
+    for text in ["/start", "/help", "/about", "/nonsense"]:
+        harness.send(harness.fake.private_message(text))
+
+    replies = {c.params["text"].split()[0]: visible(c) for c in harness.replies(4)}
+
+    start = next(t for t in replies.values() if t.startswith("I answer questions"))
+    assert "Major Prisoner Exchange Marks Diplomatic Progress in Ukraine-Russia Relations (2025-05-23)" in start
+    assert "How many prisoners were exchanged?" in start  # example questions from the front matter
+    help_text = next(t for t in replies.values() if t.startswith("Private chat"))
+    assert "Privacy mode" in help_text and "/ask@ArticleAnswerBot" in help_text and "/setprivacy" in help_text
+    about = next(t for t in replies.values() if t.startswith("Mode"))
+    assert "offline" in about and "21 passages from 1 article" in about
+    assert any(t == "I don't know that command. See /help." for t in replies.values())
+
+
+def test_sticker_in_private_gets_a_hint_but_not_in_a_group(harness: Harness) -> None:
+    harness.send(harness.fake.group_message(None, sticker=True))
+    harness.send(harness.fake.private_message(None, sticker=True))
+
+    [reply] = harness.replies()
+    assert reply.params["text"] == bot.NON_TEXT_HINT and reply.params["chat_id"] == 1001
+    assert not [c for c in harness.fake.quiet_for(0.3) if c.method == "sendMessage"]
+
+
+def test_too_long_question_is_refused_politely(harness: Harness) -> None:
+    harness.send(harness.fake.private_message("why? " * 400))
+    [reply] = harness.replies()
+    assert "Please ask one question in under 1,000 characters" in reply.params["text"]
+
+
+# -- groups --------------------------------------------------------------------------------
+
+
+def test_group_message_not_addressed_to_the_bot_gets_no_reply(harness: Harness) -> None:
+    unaddressed = harness.send(harness.fake.group_message(QUESTION))
+    other_bot = harness.send(harness.fake.group_message(f"/ask@SomeOtherBot {QUESTION}"))
+    addressed = harness.send(harness.fake.group_message(f"/ask {QUESTION}", user_id=1002))
+
+    [reply] = harness.replies()
+    assert reply.params["reply_parameters"]["message_id"] == addressed["message"]["message_id"]
+    later = harness.fake.quiet_for(0.4)
+    assert not [c for c in later if c.method in {"sendMessage", "sendChatAction"}]
+    assert unaddressed and other_bot  # delivered, and deliberately ignored
+
+
+def test_mention_in_a_forum_topic_replies_in_that_topic(harness: Harness) -> None:
+    asked = harness.send(
+        harness.fake.group_message("Hey @ArticleAnswerBot, how many civilians were exchanged?", forum=True, thread_id=77)
+    )
+
+    [reply] = harness.replies()
+
+    assert reply.params["chat_id"] == GROUP
+    assert reply.params["message_thread_id"] == 77
+    assert reply.params["reply_parameters"]["message_id"] == asked["message"]["message_id"]
+    assert "120 civilians" in visible(reply) or "civilians" in visible(reply)
+    [typing] = harness.fake.calls_of("sendChatAction")[:1]
+    assert typing.params["message_thread_id"] == 77
+
+
+def test_reply_to_the_bot_is_answered_without_a_mention(harness: Harness) -> None:
+    harness.send(harness.fake.group_message("@ArticleAnswerBot where did the swap take place?"))
+    harness.replies()
+    bot_message = harness.fake.bot_messages[-1]
+
+    follow_up = harness.send(harness.fake.group_message(QUESTION, reply_to=bot_message))
+
+    replies = harness.replies(2)
+    assert replies[1].params["reply_parameters"]["message_id"] == follow_up["message"]["message_id"]
+    assert "390" in visible(replies[1])
+
+
+def test_ask_with_bot_name_in_a_group_replies_to_the_asker(harness: Harness) -> None:
+    asked = harness.send(harness.fake.group_message(f"/ask@ArticleAnswerBot {QUESTION}", forum=True, thread_id=5))
+    [reply] = harness.replies()
+    assert reply.params["reply_parameters"]["message_id"] == asked["message"]["message_id"]
+    assert reply.params["message_thread_id"] == 5
+    assert "390" in visible(reply)
+
+
+# -- inline mode and sources -----------------------------------------------------------------
+
+
+def test_inline_query_offers_the_cited_answer(harness: Harness) -> None:
+    harness.send(harness.fake.inline_query(QUESTION))
+    [call] = harness.fake.wait_for_calls("answerInlineQuery")
+
+    [result] = call.params["results"]
+    assert result["type"] == "article" and result["title"] == QUESTION
+    content = result["input_message_content"]
+    assert content["parse_mode"] == "HTML"
+    text = parse_telegram_html(content["message_text"])
+    assert text.startswith(f"❓ {QUESTION}") and "[1]" in text and "Sources" in text
+
+
+def test_source_button_and_source_command_show_the_passage_with_neighbours(harness: Harness) -> None:
+    harness.send(harness.fake.private_message(QUESTION))
+    [answer] = harness.replies()
+    bot_message = harness.fake.bot_messages[-1]
+    button = bot_message["reply_markup"]["inline_keyboard"][0][0]
+
+    harness.send(harness.fake.callback_query(bot_message, button["callback_data"]))
+    harness.send(harness.fake.private_message("/source 1"))
+
+    harness.fake.wait_for_calls("answerCallbackQuery")
+    sources = harness.replies(3)[1:]
+    passage_id = button["callback_data"].split("|", 2)[2]
+    cited = harness.application.bot_data["engine"].passage_with_context(passage_id, 0)[0].text
+    for reply in sources:
+        assert reply.params["parse_mode"] == "HTML"
+        assert f"<b>{cited}</b>" in reply.params["text"]
+        text = visible(reply)
+        assert text.startswith("Source [1] — Major Prisoner Exchange")
+        assert len(text) > len(cited) + 100  # the neighbouring sentences are there too
+    harness.send(harness.fake.private_message("/source 9"))
+    assert harness.replies(4)[3].params["text"] == "My last answer here has no source [9]."
+    assert answer
+
+
+# -- access and fairness ----------------------------------------------------------------------
+
+
+def test_rate_limit_answers_slow_down(settings: Settings, engine: Engine) -> None:
+    with running_bot(settings, engine, user_rate_limit=2) as h:
+        for _ in range(3):
+            h.send(h.fake.private_message(QUESTION))
+        replies = h.replies(3)
+        h.send(h.fake.private_message(QUESTION, user_id=2002))  # someone else is not affected
+        replies = h.replies(4)
+
+    texts = [c.params["text"] for c in replies]
+    slow = [t for t in texts if t.startswith("You're asking quickly")]
+    assert len(slow) == 1 and "please wait" in slow[0]
+    assert sum("390" in t for t in texts) == 3
+    assert replies[3].params["chat_id"] == 2002
+
+
+def test_allowlist_turns_away_other_users(settings: Settings, engine: Engine) -> None:
+    with running_bot(settings, engine, allowed_user_ids=[1001]) as h:
+        h.send(h.fake.private_message(QUESTION, user_id=2002))
+        h.send(h.fake.inline_query(QUESTION, user_id=2002))
+        [refusal] = h.replies()
+        [inline] = h.fake.wait_for_calls("answerInlineQuery")
+        h.send(h.fake.private_message(QUESTION, user_id=1001))
+        replies = h.replies(2)
+
+    assert refusal.params["chat_id"] == 2002 and "only answers the people it was set up for" in refusal.params["text"]
+    assert inline.params["results"] == []
+    assert replies[1].params["chat_id"] == 1001 and "390" in visible(replies[1])
+    assert all(c.params["chat_id"] == 1001 for c in h.fake.calls_of("sendChatAction"))
+
+
+# -- Telegram errors ---------------------------------------------------------------------------
+
+
+def test_429_retry_after_is_waited_out_and_retried(harness: Harness) -> None:
+    harness.fake.fail_next("sendMessage", retry_after=1)
+    harness.send(harness.fake.private_message(QUESTION))
+
+    [reply] = harness.replies()
+
+    [refused] = harness.fake.calls_of("sendMessage", ok=False)
+    assert refused.status == 429
+    assert reply.at - refused.at >= 1.0  # AIORateLimiter honoured retry_after
+    assert reply.params["text"] == refused.params["text"] and "390" in visible(reply)
+
+
+def test_cant_parse_entities_is_resent_as_plain_text(harness: Harness) -> None:
+    harness.fake.fail_next("sendMessage")  # 400 Bad Request: can't parse entities
+    harness.send(harness.fake.private_message(QUESTION))
+
+    [reply] = harness.replies()
+
+    [refused] = harness.fake.calls_of("sendMessage", ok=False)
+    assert refused.params["parse_mode"] == "HTML"
+    assert "parse_mode" not in reply.params
+    assert "<b>" not in reply.params["text"] and "Sources — Major Prisoner Exchange" in reply.params["text"]
+    assert reply.params["reply_markup"] == refused.params["reply_markup"]  # buttons survive
+
+
+def test_other_telegram_error_reaches_the_error_handler_and_the_user_gets_an_apology(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.fake.fail_next("sendMessage", description="Bad Request: message thread not found")
+    harness.send(harness.fake.private_message(QUESTION))
+
+    [apology] = harness.replies()
+
+    assert apology.params["text"] == "Sorry, something went wrong while answering. Please try again."
+    assert "update.failed" in caplog.text and "chat_type=private" in caplog.text
+
+
+# -- start-up --------------------------------------------------------------------------------
+
+
+def test_missing_token_exits_2_with_one_line_about_botfather(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bot.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "TELEGRAM_BOT_TOKEN" in line and "@BotFather" in line
+
+
+# -- pure helpers -----------------------------------------------------------------------------
+
+
+def test_sliding_window_limiter() -> None:
+    limiter = bot.SlidingWindowLimiter(limit=2, window_s=60)
+    assert limiter.check(1, now=0) == 0 and limiter.check(1, now=10) == 0
+    assert limiter.check(1, now=20) == pytest.approx(40)
+    assert limiter.check(2, now=20) == 0
+    assert limiter.check(1, now=60.5) == 0  # the first question left the window
+
+
+def test_access_lists() -> None:
+    assert bot.Access(frozenset(), frozenset()).permits(5, 6)
+    access = bot.Access(frozenset({1}), frozenset({-100}))
+    assert access.permits(1, 99) and access.permits(2, -100) and not access.permits(2, 99)
+    assert not access.permits(2, None)  # inline queries have no chat: only listed users
+
+
+def test_base_urls_accept_a_host_or_a_bot_path() -> None:
+    assert bot.base_urls("http://localhost:8081") == ("http://localhost:8081/bot", "http://localhost:8081/file/bot")
+    assert bot.base_urls("http://h/bot/") == ("http://h/bot", "http://h/file/bot")
+
+
+def test_addressed_question_strips_the_mention() -> None:
+    fake = FakeBotAPI()
+    def message(update: dict[str, Any]) -> Message:
+        return Update.de_json({"update_id": 1, **update}, None).message
+
+    mention = message(fake.group_message("@articleanswerbot: how many?"))
+    assert bot.addressed_question(mention, "ArticleAnswerBot", fake.bot_id) == "how many?"
+    middle = message(fake.group_message("so @ArticleAnswerBot how many?"))
+    assert bot.addressed_question(middle, "ArticleAnswerBot", fake.bot_id) == "so how many?"
+    assert bot.addressed_question(message(fake.group_message("how many?")), "ArticleAnswerBot", fake.bot_id) is None
+    email = message(fake.group_message("mail x@ArticleAnswerBot.com"))
+    assert bot.addressed_question(email, "ArticleAnswerBot", fake.bot_id) is None
