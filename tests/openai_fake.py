@@ -62,7 +62,7 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                fake.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
                 kind, payload = fake.script.popleft() if fake.script else ("ok", None)
                 if kind == "hang":
                     time.sleep(fake.hang_seconds)
