@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +32,8 @@ from telegram.ext import Application
 
 import bot
 from rag import Engine, Settings
+from tests.conftest import make_settings
+from tests.openai_fake import FakeOpenAI
 from tests.telegram_fake import Call, FakeBotAPI, parse_telegram_html
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,7 +76,8 @@ def running_bot(settings: Settings, engine: Engine, **overrides: Any) -> Iterato
         thread = threading.Thread(target=serve, name="bot-under-test", daemon=True)
         thread.start()
         try:
-            fake.wait_for(lambda: any(c.method == "getUpdates" for c in fake.calls) or bool(failures), timeout=30)
+            ready = {"getUpdates", "setWebhook"}  # polling started, or the webhook registered
+            fake.wait_for(lambda: any(c.method in ready for c in fake.calls) or bool(failures), timeout=30)
             assert not failures, failures
             yield Harness(fake, application)
         finally:
@@ -179,11 +186,41 @@ def test_sticker_in_private_gets_a_hint_but_not_in_a_group(harness: Harness) -> 
     assert reply.params["text"] == bot.NON_TEXT_HINT and reply.params["chat_id"] == 1001
     assert not [c for c in harness.fake.quiet_for(0.3) if c.method == "sendMessage"]
 
+    # In a group, a sticker replying to the bot is addressed to it: it gets the hint too.
+    chat = harness.fake.group_chat()
+    bot_message = {"message_id": 7, "date": 0, "chat": chat, "from": harness.fake.bot_user, "text": "An answer."}
+    harness.send(harness.fake.group_message(None, sticker=True, reply_to=bot_message))
+    [_, hint] = harness.replies(2)
+    assert hint.params["chat_id"] == GROUP and hint.params["text"] == bot.NON_TEXT_HINT
+
 
 def test_too_long_question_is_refused_politely(harness: Harness) -> None:
     harness.send(harness.fake.private_message("why? " * 400))
     [reply] = harness.replies()
     assert "Please ask one question in under 1,000 characters" in reply.params["text"]
+
+
+def test_llm_mode_shows_the_model_and_a_dead_llm_falls_back_with_a_note(tmp_path: Path) -> None:
+    llm_server = FakeOpenAI().start()
+    llm_settings = make_settings(
+        tmp_path, openai_base_url=llm_server.base_url, openai_api_key="sk-test-not-a-key", openai_model="fake-model",
+        llm_timeout=0.5, llm_max_retries=0,
+    )
+    llm_engine = Engine.open(llm_settings)
+    try:
+        with running_bot(llm_settings, llm_engine) as h:
+            h.send(h.fake.private_message("/about"))
+            [about] = h.replies()
+            llm_server.push("status", (500, "the model is down"))
+            h.send(h.fake.private_message(QUESTION))
+            [_, fallback] = h.replies(2)
+    finally:
+        llm_engine.close()
+        llm_server.stop()
+    assert "language model (fake-model)" in visible(about)
+    assert "<i>The language model did not answer" in fallback.params["text"]  # the note, in italics
+    assert "390" in visible(fallback) and "Sources" in visible(fallback)  # still the cited offline answer
+    assert "sk-test-not-a-key" not in json.dumps([c.params for c in h.fake.calls])
 
 
 # -- groups --------------------------------------------------------------------------------
@@ -311,6 +348,7 @@ def test_allowlist_turns_away_other_users(settings: Settings, engine: Engine) ->
 # -- Telegram errors ---------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own RetryAfter
 def test_429_retry_after_is_waited_out_and_retried(harness: Harness) -> None:
     harness.fake.fail_next("sendMessage", retry_after=1)
     harness.send(harness.fake.private_message(QUESTION))
@@ -349,6 +387,49 @@ def test_other_telegram_error_reaches_the_error_handler_and_the_user_gets_an_apo
 
 
 # -- start-up --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def post_update(url: str, update: dict[str, Any], secret: str | None) -> int:
+    """POST an update to the bot's webhook as Telegram would; the HTTP status."""
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, data=json.dumps(update).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_webhook_mode_registers_the_url_and_checks_the_secret(settings: Settings, engine: Engine) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    overrides = {"webhook_url": url, "webhook_listen": "127.0.0.1", "webhook_port": port,
+                 "webhook_secret": SecretStr("s3cret-token")}
+    with running_bot(settings, engine, **overrides) as h:
+        [registered] = h.fake.calls_of("setWebhook")
+        assert registered.params["url"] == url and registered.params["secret_token"] == "s3cret-token"
+        assert registered.params["drop_pending_updates"] is True
+        update = h.fake.private_message(QUESTION)
+        deadline = time.monotonic() + 10
+        while True:  # the server starts listening just after setWebhook
+            try:
+                assert post_update(url, {"update_id": 1, **update}, secret=None) == 403  # forged: refused
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert post_update(url, {"update_id": 2, **update}, secret="s3cret-token") == 200
+        [reply] = h.replies()
+    assert "390" in visible(reply)
+    assert not h.fake.calls_of("getUpdates")
 
 
 def test_missing_token_exits_2_with_one_line_about_botfather(tmp_path: Path) -> None:
