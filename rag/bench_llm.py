@@ -1,0 +1,93 @@
+"""LLM overhead: what our code adds around one chat-completions call to a server that answers at once.
+
+Per question, the engine in LLM mode answers against the loopback fake of the
+tests (``tests/openai_fake.py``), and the same prompt is sent once more through a
+bare ``openai`` client. The difference is our share: retrieval, prompting,
+LangChain's structured-output parsing and the citation check.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from .bench_stats import Figure, percentile
+from .engine import Engine
+
+if TYPE_CHECKING:
+    from .bench import BenchContext
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+
+
+def load_fixture(name: str) -> ModuleType:
+    """A standard-library test fixture (``tests/<name>.py``) by path; the bench is not a test."""
+    from .bench import SectionUnavailable
+
+    path = TESTS / f"{name}.py"
+    if not path.exists():
+        raise SectionUnavailable(f"{path} is not here (the bench runs from a source checkout)")
+    spec = importlib.util.spec_from_file_location(f"bench_fixture_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_llm(ctx: BenchContext) -> dict[str, Any]:
+    import openai
+
+    from .llm import SYSTEM_PROMPT, build_messages
+
+    fake = load_fixture("openai_fake").FakeOpenAI().start()
+    try:
+        settings = ctx.settings.model_copy(update={
+            "openai_base_url": fake.base_url, "openai_api_key": SecretStr("bench"), "llm_max_retries": 0,
+        })
+        engine = Engine.open(settings)
+        client = openai.OpenAI(base_url=fake.base_url, api_key="bench", max_retries=0)
+
+        def bare_call(question: str) -> float:
+            messages, _ = build_messages(question, engine.retrieve(question))
+            user = messages[1].content
+            started = time.perf_counter()
+            client.chat.completions.create(
+                model=settings.openai_model,
+                messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}],
+            )
+            return time.perf_counter() - started
+
+        ours_runs, bare_runs, overhead_runs, modes = [], [], [], set()
+        for run in range(ctx.plan.answer_runs + 1):  # run 0 is the warm-up
+            ours, bare, overhead = [], [], []
+            for _ in range(ctx.plan.passes):
+                for question in ctx.texts:
+                    started = time.perf_counter()
+                    answer = engine.answer(question)
+                    total = time.perf_counter() - started
+                    call = bare_call(question)
+                    modes.add(answer.mode)
+                    ours.append(total)
+                    bare.append(call)
+                    overhead.append(total - call)
+            if run:
+                ours_runs.append(percentile(ours, 50) * 1000)
+                bare_runs.append(percentile(bare, 50) * 1000)
+                overhead_runs.append(percentile(overhead, 50) * 1000)
+        engine.close()
+    finally:
+        fake.stop()
+    return {
+        "modes": sorted(modes),  # "llm" only, unless the fake failed and the engine fell back
+        "llm_answer_p50_ms": Figure.of(ours_runs, "ms").to_json(),
+        "bare_call_p50_ms": Figure.of(bare_runs, "ms").to_json(),
+        "our_overhead_p50_ms": Figure.of(overhead_runs, "ms").to_json(),
+        "requests": len(fake.requests),
+    }

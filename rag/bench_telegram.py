@@ -1,0 +1,152 @@
+"""Through Telegram: the real bot process against the loopback Bot API fake, 50 users at once.
+
+The bot runs as its own process (``python bot.py``), exactly as deployed, so its
+start-up and its peak RSS are its own. Users send in rounds: each of the 50 sends
+one question, and the next round starts when all 50 were answered.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .bench_llm import load_fixture
+from .bench_stats import Figure, child_env, percentile
+
+if TYPE_CHECKING:
+    from .bench import BenchContext
+
+BOT = Path(__file__).resolve().parent.parent / "bot.py"
+START_TIMEOUT_S = 120.0
+ROUND_TIMEOUT_S = 120.0
+WARM_UP_MESSAGES = 5
+
+
+class RssSampler:
+    """Peak resident memory of a process: the kernel's high-water mark, else sampled every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self._process = psutil.Process(pid)
+        self._pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            try:
+                self.peak = max(self.peak, self._process.memory_info().rss)
+            except Exception:  # the process ended between two samples
+                return
+
+    def stop(self) -> int:
+        """Stop sampling; the peak in bytes (call before the process exits)."""
+        status = Path(f"/proc/{self._pid}/status")
+        if status.exists():  # Linux keeps the exact peak (VmHWM), which sampling can miss
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak = max(self.peak, int(line.split()[1]) * 1024)
+        self._stop.set()
+        self._thread.join(timeout=1)
+        return self.peak
+
+
+def _wait_ready(fake: Any, process: subprocess.Popen[bytes], started: float) -> float:
+    """Seconds from spawn to the bot's first getUpdates (post_init done, polling started)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        calls = fake.calls_of("getUpdates")
+        if calls:
+            return calls[0].at - started
+        if process.poll() is not None:
+            raise RuntimeError(f"the bot exited with {process.returncode} before it was ready")
+        time.sleep(0.01)
+    raise TimeoutError(f"the bot was not ready within {START_TIMEOUT_S:.0f} s")
+
+
+def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -> dict[str, float]:
+    fake = fake_module.FakeBotAPI().start()
+    env = child_env(
+        ctx.settings,
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_BASE_URL=fake.base_url,
+        USER_RATE_LIMIT=str(10**6),  # the limiter is not under test: 50 users send many questions
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(BOT.parent), os.environ.get("PYTHONPATH")])),
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-bot-") as cwd, log_path.open("ab") as log_file:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, str(BOT)], cwd=cwd, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=log_file)
+        sampler = RssSampler(process.pid)
+        try:
+            ready = _wait_ready(fake, process, started)
+            questions, users = ctx.texts, ctx.plan.users
+            sent = 0
+
+            def send_round(count: int) -> tuple[float, list[int]]:
+                """Enqueue ``count`` questions from distinct users and wait for every reply."""
+                nonlocal sent
+                first = time.perf_counter()
+                ids = fake.enqueue_many(
+                    fake.private_message(questions[(sent + u) % len(questions)], user_id=10_000 + u) for u in range(count)
+                )
+                sent += count
+                fake.wait_for_calls("sendMessage", count=sent, timeout=ROUND_TIMEOUT_S)
+                return time.perf_counter() - first, ids
+
+            send_round(WARM_UP_MESSAGES)
+            timed = [send_round(users) for _ in range(rounds)]
+            seconds = sum(t for t, _ in timed)
+            timed_ids = {i for _, ids in timed for i in ids}
+            latencies = [v for k, v in fake.reply_latencies().items() if k in timed_ids]
+        finally:
+            peak = sampler.stop()
+            process.send_signal(signal.SIGINT)  # the bot's own graceful stop
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            fake.stop()
+    failed = sum(1 for c in fake.calls_of("sendMessage") if "went wrong" in str(c.params.get("text", "")))
+    return {
+        "ready_s": ready,
+        "messages_per_s": users * rounds / seconds,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p95_ms": percentile(latencies, 95) * 1000,
+        "peak_rss_mb": peak / 2**20,
+        "failed_replies": failed,
+    }
+
+
+def bench_telegram(ctx: BenchContext) -> dict[str, Any]:
+    from .bench import SectionUnavailable
+
+    if not BOT.exists():
+        raise SectionUnavailable(f"{BOT} is not here")
+    try:
+        import psutil  # noqa: F401 - the `bench` extra
+    except ImportError as exc:
+        raise SectionUnavailable("psutil is not installed (pip install '.[bench]')") from exc
+    fake_module = load_fixture("telegram_fake")
+    ctx.engine()  # the bot opens the existing index, as in production
+    log_path = Path(tempfile.gettempdir()) / "bench-bot.log"
+    runs = [_one_run(ctx, fake_module, ctx.plan.telegram_rounds, log_path) for _ in range(ctx.plan.telegram_runs)]
+    figures: dict[str, Any] = {"users": ctx.plan.users, "messages_per_run": ctx.plan.users * ctx.plan.telegram_rounds}
+    units = {"ready_s": "s", "messages_per_s": "msg/s", "p50_ms": "ms", "p95_ms": "ms", "peak_rss_mb": "MB"}
+    for key, unit in units.items():
+        figures[key] = Figure.of((r[key] for r in runs), unit).to_json()
+    figures["failed_replies"] = int(sum(r["failed_replies"] for r in runs))
+    figures["bot_log"] = str(log_path)
+    return figures
