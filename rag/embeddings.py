@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -46,20 +47,29 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
 
     def __init__(self, threads: int = 0) -> None:
         self.threads = threads or default_threads()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(_model_path(), options, providers=["CPUExecutionProvider"])
-        self._input_names = {i.name for i in self._session.get_inputs()}
-        tokenizer = Tokenizer.from_file(_tokenizer_path())
-        tokenizer.enable_truncation(MAX_TOKENS)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._tokenizer = tokenizer
+        # Loaded on first use: Chroma rebuilds embedding functions from their stored config
+        # whenever a collection is opened, and those copies must not each load the model.
+        self._loaded: tuple[ort.InferenceSession, Tokenizer, set[str]] | None = None
+        self._lock = threading.Lock()
+
+    def _model(self) -> tuple[ort.InferenceSession, Tokenizer, set[str]]:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = self.threads
+                    options.inter_op_num_threads = 1
+                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                    session = ort.InferenceSession(_model_path(), options, providers=["CPUExecutionProvider"])
+                    tokenizer = Tokenizer.from_file(_tokenizer_path())
+                    tokenizer.enable_truncation(MAX_TOKENS)
+                    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+                    self._loaded = (session, tokenizer, {i.name for i in session.get_inputs()})
+        return self._loaded
 
     def known_words(self) -> frozenset[str]:
         """Whole words of the tokenizer's vocabulary: a cheap English dictionary for spotting typos."""
-        return frozenset(w for w in self._tokenizer.get_vocab() if w.isalpha())
+        return frozenset(w for w in self._model()[1].get_vocab() if w.isalpha())
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
@@ -69,13 +79,14 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         return np.vstack(rows)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
+        session, tokenizer, input_names = self._model()
+        encodings = tokenizer.encode_batch(texts)
         input_ids = np.array([e.ids for e in encodings], dtype=np.int64)
         attention = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": input_ids, "attention_mask": attention}
-        if "token_type_ids" in self._input_names:
+        if "token_type_ids" in input_names:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        hidden = self._session.run(None, feeds)[0]
+        hidden = session.run(None, feeds)[0]
         mask = attention[:, :, None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -77,12 +77,17 @@ class Engine:
         self.last_sync: SyncReport | None = None
 
     @classmethod
-    def open(cls, settings: Settings, progress: ProgressCallback | None = None) -> "Engine":
-        """Load the corpus, sync the index (embedding only what changed) and get ready to answer."""
+    def open(
+        cls, settings: Settings, progress: ProgressCallback | None = None, embedder: MiniLMEmbedding | None = None
+    ) -> "Engine":
+        """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
+
+        Pass ``embedder`` to share one loaded model between engines (tests, benchmarks).
+        """
         started = time.perf_counter()
         documents = load_documents(settings.corpus_dir)
         passages = SentenceSplitter().split(documents)
-        embedder = MiniLMEmbedding(threads=settings.embedding_threads)
+        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads)
         index = PassageIndex.open(settings, embedder)
         report = index.sync(passages, {d.doc_id: d.title for d in documents}, progress)
         drafter = None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import chromadb
 import numpy as np
+from chromadb.api.client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from .corpus import slugify
@@ -81,6 +82,9 @@ class PassageIndex:
             except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
                 raise IndexUnavailableError(f"cannot reach {location}: {exc}") from exc
         location = str(settings.data_dir / "chroma")
+        if not Path(location).exists():
+            # Its files were deleted while this process ran: a cached system would write into the void.
+            SharedSystemClient.clear_system_cache()
         try:
             return cls(make_client(settings), embedder, name, location)
         except Exception as exc:
@@ -88,6 +92,8 @@ class PassageIndex:
             aside = Path(f"{location}.corrupt-{int(time.time())}")
             log.error("index.corrupt path=%s error=%s moved_to=%s", location, type(exc).__name__, aside)
             shutil.move(location, aside)
+            # Chroma caches one system per path in-process; without this the retry reuses the broken one.
+            SharedSystemClient.clear_system_cache()
             try:
                 return cls(make_client(settings), embedder, name, location)
             except Exception as again:

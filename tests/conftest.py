@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag import Engine, Settings
+from rag.embeddings import MiniLMEmbedding
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -56,9 +57,15 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """One offline engine for the whole run: building it loads the model and the index."""
-    built = Engine.open(make_settings(tmp_path_factory.mktemp("engine")))
+def embedder() -> MiniLMEmbedding:
+    """The real embedding model, loaded once: tests that open several engines share it."""
+    return MiniLMEmbedding()
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) -> Iterator[Engine]:
+    """One offline engine for the whole run."""
+    built = Engine.open(make_settings(tmp_path_factory.mktemp("engine")), embedder=embedder)
     yield built
     built.close()
 

@@ -1,0 +1,122 @@
+"""The Chroma index: idempotent sync by content hash, stale removal, corruption recovery, server mode."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag import Engine, IndexUnavailableError
+from rag.embeddings import MiniLMEmbedding
+from rag.index import collection_name
+from tests.conftest import make_settings
+
+
+def test_reindexing_an_unchanged_corpus_embeds_nothing(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    settings = make_settings(tmp_path)
+    first = Engine.open(settings, embedder=embedder).last_sync
+    second = Engine.open(settings, embedder=embedder).last_sync
+    assert first is not None and second is not None
+    assert first.embedded == first.added == 21
+    assert second.embedded == 0 and second.unchanged == 21 and second.removed == 0
+
+
+def test_changed_corpus_updates_and_removes_stale_passages(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    settings = make_settings(tmp_path)
+    Engine.open(settings, embedder=embedder)
+    article = settings.corpus_dir / "prisoner-exchange.md"
+    text = article.read_text()
+    text = text.replace("Istanbul last week", "Geneva last week")
+    text = text.replace("For now, the hope for peace lingers amidst the complexities of a deeply entrenched struggle.", "")
+    article.write_text(text)
+    (settings.corpus_dir / "second.md").write_text("---\ntitle: Second story\n---\nThe mayor opened a bridge.\n")
+    engine = Engine.open(settings, embedder=embedder)
+    report = engine.last_sync
+    assert report is not None
+    assert report.updated == 1 and report.removed == 1 and report.added == 1 and report.embedded == 2
+    assert "Geneva" in engine.answer("Where did the negotiators meet before the swap?").text
+    assert engine.answer("What did the mayor open?").citations[0].passage_id == "second:1"
+
+
+def test_collection_name_carries_the_embedding_model() -> None:
+    assert collection_name("passages") == "passages-all-minilm-l6-v2-onnx-int8"
+
+
+def test_corrupt_embedded_index_is_moved_aside_and_rebuilt(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    settings = make_settings(tmp_path)
+    Engine.open(settings, embedder=embedder)
+    chroma_dir = settings.data_dir / "chroma"
+    for sqlite in chroma_dir.glob("*.sqlite3"):
+        sqlite.write_bytes(b"this is not a database" * 100)
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.last_sync is not None and engine.last_sync.embedded == 21
+    assert list(settings.data_dir.glob("chroma.corrupt-*"))
+    assert engine.answer("How many civilians did each country release?").grounded
+
+
+def test_missing_index_directory_is_rebuilt(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    settings = make_settings(tmp_path)
+    Engine.open(settings, embedder=embedder)
+    shutil.rmtree(settings.data_dir)
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.last_sync is not None and engine.last_sync.embedded == 21
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real `chroma run` server on loopback."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.fail("the chroma CLI is missing: chromadb is not installed properly")
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("chroma server did not start")
+            time.sleep(0.2)
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_server_mode_uses_the_same_code_path(tmp_path: Path, chroma_server: int, embedder: MiniLMEmbedding) -> None:
+    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server)
+    engine = Engine.open(settings, embedder=embedder)
+    assert engine.info().index_location == f"chroma server 127.0.0.1:{chroma_server}"
+    assert engine.last_sync is not None and engine.last_sync.embedded == 21
+    answer = engine.answer("Where did the negotiators meet before the swap?")
+    assert answer.grounded and "Istanbul" in answer.text
+    again = Engine.open(settings, embedder=embedder)
+    assert again.last_sync is not None and again.last_sync.embedded == 0
+    assert not (settings.data_dir / "chroma").exists()  # nothing written locally in server mode
+
+
+def test_unreachable_server_is_a_typed_error(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=_free_port())
+    with pytest.raises(IndexUnavailableError) as caught:
+        Engine.open(settings, embedder=embedder)
+    assert "not available" in caught.value.user_message
