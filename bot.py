@@ -479,26 +479,24 @@ def serve(application: Application, settings: Settings, stop_signals: Sequence[i
         application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=settings.drop_pending_updates, stop_signals=stop_signals)
 
 
-class _RedactToken(logging.Filter):
-    """Belt and braces: no log line may carry the token, whatever library wrote it."""
+class _RedactingFormatter(logging.Formatter):
+    """Belt and braces: no log line or traceback may carry the token, whoever wrote it
+    (PTB's own messages quote a rejected token, for one)."""
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, token: str) -> None:
+        super().__init__(fmt)
         self.token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(self.token, "<token>")
 
 
 def configure_logging(level: str, token: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    logging.basicConfig(level=level)
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_RedactToken(token))
+        handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", token))
 
 
 def fail(message: str, code: int) -> NoReturn:

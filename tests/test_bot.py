@@ -132,19 +132,22 @@ def test_private_question_gets_a_cited_reply_with_source_buttons(harness: Harnes
 
 def test_logging_never_shows_the_token(settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    httpx_level = logging.getLogger("httpx").level
+    root, httpx_level = logging.getLogger(), logging.getLogger("httpx").level
+    formatters = {handler: handler.formatter for handler in root.handlers}
     try:
         bot.configure_logging("DEBUG", FakeBotAPI.token)  # what run() does before serving
         with running_bot(settings, engine) as h:
             h.send(h.fake.private_message(QUESTION))
             h.replies()
+        text = caplog.handler.format  # the capture handler formats with the redacting formatter
+        lines = [text(record) for record in caplog.records]
     finally:
         logging.getLogger("httpx").setLevel(httpx_level)
-        for handler in logging.getLogger().handlers:
-            for log_filter in [f for f in handler.filters if isinstance(f, bot._RedactToken)]:
-                handler.removeFilter(log_filter)
-    assert "sendMessage" in caplog.text  # PTB logged its calls at DEBUG…
-    assert FakeBotAPI.token not in caplog.text  # …but never the token
+        for handler, formatter in formatters.items():
+            handler.setFormatter(formatter)
+    assert any("sendMessage" in line for line in lines)  # PTB logged its calls at DEBUG…
+    assert not any(FakeBotAPI.token in line for line in lines)  # …but never the token
+    assert any("<token>" in line for line in lines)
 
 
 def test_question_full_of_markup_comes_back_escaped(harness: Harness) -> None:
@@ -432,15 +435,51 @@ def test_webhook_mode_registers_the_url_and_checks_the_secret(settings: Settings
     assert not h.fake.calls_of("getUpdates")
 
 
-def test_missing_token_exits_2_with_one_line_about_botfather(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bot.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
-    )
+@pytest.fixture(scope="module")
+def start_failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """``python bot.py`` with a bad configuration, three ways, run side by side (imports are slow)."""
+    base = tmp_path_factory.mktemp("start")
+    (base / "empty").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "OPENAI_", "WEBHOOK_", "CORPUS_", "DATA_"))}
+    env.update(CORPUS_DIR=str(REPO / "corpus"), DATA_DIR=str(base / "data"))
+    with FakeBotAPI() as fake:
+        configs = {
+            "missing token": {},
+            "rejected token": {"TELEGRAM_BOT_TOKEN": "42:rejected-token", "TELEGRAM_BASE_URL": fake.base_url},
+            "empty corpus": {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
+                             "CORPUS_DIR": str(base / "empty")},
+        }
+        processes = {
+            name: subprocess.Popen([sys.executable, str(REPO / "bot.py")], cwd=base, env={**env, **extra},
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for name, extra in configs.items()
+        }
+        results = {}
+        for name, process in processes.items():
+            stdout, stderr = process.communicate(timeout=90)
+            results[name] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return results
+
+
+def test_missing_token_exits_2_with_one_line_about_botfather(start_failures: dict) -> None:
+    result = start_failures["missing token"]
     assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()  # one line, so no traceback
+    assert "TELEGRAM_BOT_TOKEN" in line and "@BotFather" in line and "/newbot" in line
+
+
+def test_rejected_token_exits_2_without_printing_the_token(start_failures: dict) -> None:
+    result = start_failures["rejected token"]
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("Telegram refused TELEGRAM_BOT_TOKEN")
+    assert "42:rejected-token" not in result.stderr + result.stdout
+
+
+def test_unusable_corpus_exits_1_with_the_engine_message(start_failures: dict) -> None:
+    result = start_failures["empty corpus"]
+    assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    [line] = result.stderr.strip().splitlines()
-    assert "TELEGRAM_BOT_TOKEN" in line and "@BotFather" in line
+    assert result.stderr.strip().splitlines()[-1].startswith("Cannot start: The article collection is not available")
 
 
 # -- pure helpers -----------------------------------------------------------------------------
