@@ -31,7 +31,7 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log what the eng
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[bold red]Error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -74,7 +74,7 @@ def _ask(engine: Engine, question: str) -> Answer | None:
     try:
         return engine.answer(question)
     except RagError as exc:
-        errors.print(exc.user_message)
+        errors.print(exc.user_message, highlight=False, soft_wrap=True)
         return None
 
 

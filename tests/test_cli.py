@@ -1,0 +1,95 @@
+"""The CLI over the same engine: ask (pretty and --json), index, eval, chat, bad settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from tests.conftest import CORPUS, QA_FILE
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = {"CORPUS_DIR": str(CORPUS), "DATA_DIR": str(tmp_path / "data")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def test_ask_json_prints_exactly_one_object(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["ask", "--json", "How many civilians did each country release?"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"question", "answer", "citations", "grounded", "mode", "latency_ms"}
+    assert payload["grounded"] is True and payload["mode"] == "offline"
+    assert "120" in payload["answer"]
+    assert payload["citations"][0]["n"] == 1 and payload["citations"][0]["passage_id"].startswith("prisoner-exchange:")
+
+
+def test_ask_builds_the_index_on_first_use_then_index_reports_nothing_to_embed(cli_env: dict[str, str]) -> None:
+    first = runner.invoke(app, ["ask", "Where did the negotiators meet before the swap?"])
+    assert first.exit_code == 0 and "Istanbul" in first.stdout
+    assert "Source sentence" in first.stdout
+    again = runner.invoke(app, ["index"])
+    assert again.exit_code == 0
+    assert "0 embedded" in again.stdout and "21 unchanged" in again.stdout
+
+
+def test_ask_empty_question_is_a_polite_error(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["ask", "   "])
+    assert result.exit_code == 1
+    assert "Please send a question" in result.output
+
+
+def test_eval_json_reports_the_metrics(cli_env: dict[str, str]) -> None:
+    if not QA_FILE.exists():
+        pytest.skip("shared eval questions not present")
+    result = runner.invoke(app, ["eval", "--questions", str(QA_FILE), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    for metric in ("answer_accuracy", "citation_precision", "citation_recall", "refusal_accuracy", "hit_at_3", "mrr"):
+        assert 0.0 <= report[metric] <= 1.0
+    assert report["questions"] == len(report["results"]) > 0
+
+
+def test_chat_answers_until_an_empty_line(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["chat"], input="Who announced the return of the personnel?\n\n")
+    assert result.exit_code == 0, result.output
+    assert "Zelensky" in result.stdout
+
+
+def test_bad_setting_fails_at_start_with_one_clear_line(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOP_K", "lots")
+    result = runner.invoke(app, ["ask", "anything"])
+    assert result.exit_code == 2
+    assert "TOP_K" in result.output and "Traceback" not in result.output
+
+
+def test_missing_corpus_is_one_line_not_a_traceback(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CORPUS_DIR", str(tmp_path / "nowhere"))
+    result = runner.invoke(app, ["ask", "anything"])
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+
+
+def test_installed_console_script_answers_offline(tmp_path: Path) -> None:
+    """The README's first command, as a user runs it: a fresh process, no key, no network."""
+    script = Path(sys.executable).with_name("exchange-bot")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "TELEGRAM_"))}
+    env |= {"CORPUS_DIR": str(CORPUS), "DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [str(script), "ask", "--json", "How many prisoners were exchanged?"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["grounded"] and "390" in payload["answer"]

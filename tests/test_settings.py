@@ -1,0 +1,53 @@
+"""Settings: environment parsing, secrets hidden, one-line validation errors."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from rag.settings import Settings, describe_validation_error
+
+
+def test_defaults_are_offline() -> None:
+    settings = Settings(_env_file=None)
+    assert not settings.llm_enabled
+    assert settings.chroma_host is None
+
+
+def test_llm_is_enabled_by_key_or_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    assert Settings(_env_file=None).llm_enabled
+
+
+def test_id_lists_accept_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALLOWED_USER_IDS", "12, 34,56")
+    monkeypatch.setenv("ALLOWED_CHAT_IDS", "-100123")
+    settings = Settings(_env_file=None)
+    assert settings.allowed_user_ids == [12, 34, 56]
+    assert settings.allowed_chat_ids == [-100123]
+
+
+def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABC-secret-token")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    settings = Settings(_env_file=None)
+    assert "ABC-secret-token" not in repr(settings) and "sk-very-secret" not in repr(settings)
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == "123456:ABC-secret-token"
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("TOP_K=3\nLOG_LEVEL=debug\n")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.top_k == 3 and settings.log_level == "DEBUG"
+
+
+def test_bad_values_give_one_line_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIN_RELEVANCE", "2")
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    line = describe_validation_error(caught.value)
+    assert "\n" not in line
+    assert "MIN_RELEVANCE" in line and "LOG_LEVEL" in line
