@@ -76,6 +76,7 @@ TYPING_REFRESH_S = 4.5  # Telegram shows "typing…" for 5 s per sendChatAction
 MIN_INLINE_CHARS = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 NON_TEXT_HINT = "I can only read text: please type your question about the article."
+APOLOGY = "Sorry, something went wrong while answering. Please try again."
 
 
 @dataclass
@@ -326,7 +327,8 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice: a one-line hint in private, or in a group when addressed."""
     message = update.effective_message
-    if message.chat.type == ChatType.PRIVATE or addressed_question(message, context.bot.username, context.bot.id) is not None:
+    addressed = addressed_question(message, context.bot.username, context.bot.id) is not None
+    if message.chat.type == ChatType.PRIVATE or addressed:
         await message.reply_text(NON_TEXT_HINT)
 
 
@@ -364,24 +366,32 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """@BotName question in any chat: offer the cited answer as one result."""
     query = update.inline_query
     question = query.query.strip()
+
+    async def no_results(hint: str) -> None:
+        # No results, but a button in their place says why (it opens a private chat).
+        button = InlineQueryResultsButton(hint, start_parameter="inline")
+        await query.answer([], cache_time=0, is_personal=True, button=button)
+
     if len(question) < MIN_INLINE_CHARS:
-        await query.answer([], cache_time=0, button=InlineQueryResultsButton("Type a question about the article", start_parameter="inline"))
+        await no_results("Type a question about the article")
         return
     wait = context.application.bot_data["limiter"].check(query.from_user.id)
     if wait:
-        await query.answer([], cache_time=0, is_personal=True, button=InlineQueryResultsButton(f"Slow down: try again in {wait:.0f} s", start_parameter="limit"))
+        await no_results(f"Slow down: try again in {wait:.0f} s")
         return
     try:
         answer = await asyncio.to_thread(_engine(context).answer, question)
-    except (EmptyQuestionError, QuestionTooLongError) as err:
-        await query.answer([], cache_time=0, button=InlineQueryResultsButton(shorten(err.user_message, 60), start_parameter="inline"))
+    except RagError as err:  # empty or too long question, index down: all have a safe message
+        await no_results(shorten(err.user_message, 60))
         return
     html = split_html(format_answer(answer, question=question))[0]
-    result_id = hashlib.sha256(question.encode()).hexdigest()[:32]
 
     def result(text: str, parse_mode: str | None) -> InlineQueryResultArticle:
         content = InputTextMessageContent(text, parse_mode=parse_mode, link_preview_options=NO_PREVIEW)
-        return InlineQueryResultArticle(result_id, title=shorten(question, 60), input_message_content=content, description=shorten(answer.text, 120))
+        result_id = hashlib.sha256(question.encode()).hexdigest()[:32]  # at most 64 bytes
+        return InlineQueryResultArticle(
+            result_id, title=shorten(question, 60), input_message_content=content, description=shorten(answer.text, 120)
+        )
 
     try:
         await query.answer([result(html, ParseMode.HTML)], cache_time=60)
@@ -389,7 +399,10 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if "can't parse entities" not in err.message.lower():
             raise
         await query.answer([result(html_to_plain(html), None)], cache_time=60)
-    logger.info("inline.answered user=%s mode=%s grounded=%s engine_ms=%.0f", query.from_user.id, answer.mode, answer.grounded, answer.latency_ms)
+    logger.info(
+        "inline.answered user=%s mode=%s grounded=%s engine_ms=%.0f",
+        query.from_user.id, answer.mode, answer.grounded, answer.latency_ms,
+    )
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -397,11 +410,11 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     where = "no update"
     if isinstance(update, Update):
         chat = update.effective_chat
-        where = f"update={update.update_id} chat_type={chat.type if chat else None} chat={chat.id if chat else None}"
+        where = f"update={update.update_id} chat_type={chat and chat.type} chat={chat and chat.id}"
     logger.error("update.failed %s error=%r", where, context.error, exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:
         with suppress(TelegramError):
-            await update.effective_message.reply_text("Sorry, something went wrong while answering. Please try again.")
+            await update.effective_message.reply_text(APOLOGY)
 
 
 async def post_init(application: Application) -> None:
@@ -448,15 +461,18 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     if engine is not None:
         application.bot_data["engine"] = engine
 
-    new_message = filters.UpdateType.MESSAGE  # edits of old questions are not re-answered
+    # Edits of old questions are not re-answered, and a message the user sent through this
+    # bot's inline mode is an answer, not a question.
+    new_message = filters.UpdateType.MESSAGE & ~filters.VIA_BOT
     application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("about", about))
     application.add_handler(CommandHandler("ask", ask))
     application.add_handler(CommandHandler("source", source_command))
-    application.add_handler(MessageHandler(new_message & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))
-    application.add_handler(MessageHandler(new_message & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, group_text))
+    question = new_message & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(question & filters.ChatType.PRIVATE, private_text))
+    application.add_handler(MessageHandler(question & filters.ChatType.GROUPS, group_text))
     application.add_handler(MessageHandler(new_message & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text))
     application.add_handler(MessageHandler(new_message & filters.ChatType.PRIVATE & filters.COMMAND, unknown_command))
     application.add_handler(InlineQueryHandler(inline_query))
@@ -465,18 +481,29 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     return application
 
 
-def serve(application: Application, settings: Settings, stop_signals: Sequence[int] | None = (signal.SIGINT, signal.SIGTERM)) -> None:
+def serve(
+    application: Application, settings: Settings, stop_signals: Sequence[int] | None = (signal.SIGINT, signal.SIGTERM)
+) -> None:
     """Run until stopped: a webhook when WEBHOOK_URL is set, else long polling."""
     if settings.webhook_url:
         # Telegram echoes the secret in a header, so forged POSTs to the URL are refused.
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
         application.run_webhook(
-            listen=settings.webhook_listen, port=settings.webhook_port, url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES,
-            drop_pending_updates=settings.drop_pending_updates, stop_signals=stop_signals,
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=settings.drop_pending_updates,
+            stop_signals=stop_signals,
         )
     else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=settings.drop_pending_updates, stop_signals=stop_signals)
+        application.run_polling(
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=settings.drop_pending_updates,
+            stop_signals=stop_signals,
+        )
 
 
 class _RedactingFormatter(logging.Formatter):

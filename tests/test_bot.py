@@ -291,6 +291,17 @@ def test_inline_query_offers_the_cited_answer(harness: Harness) -> None:
     assert text.startswith(f"❓ {QUESTION}") and "[1]" in text and "Sources" in text
 
 
+def test_inline_answer_refused_as_html_is_offered_as_plain_text(harness: Harness) -> None:
+    harness.fake.fail_next("answerInlineQuery")  # 400 Bad Request: can't parse entities
+    harness.send(harness.fake.inline_query(QUESTION))
+
+    [call] = harness.fake.wait_for_calls("answerInlineQuery")
+
+    content = call.params["results"][0]["input_message_content"]
+    assert "parse_mode" not in content and content["message_text"].startswith(f"❓ {QUESTION}")
+    assert "<b>" not in content["message_text"] and "Sources" in content["message_text"]
+
+
 def test_source_button_and_source_command_show_the_passage_with_neighbours(harness: Harness) -> None:
     harness.send(harness.fake.private_message(QUESTION))
     [answer] = harness.replies()
@@ -385,7 +396,7 @@ def test_other_telegram_error_reaches_the_error_handler_and_the_user_gets_an_apo
 
     [apology] = harness.replies()
 
-    assert apology.params["text"] == "Sorry, something went wrong while answering. Please try again."
+    assert apology.params["text"] == bot.APOLOGY
     assert "update.failed" in caplog.text and "chat_type=private" in caplog.text
 
 
