@@ -9,8 +9,10 @@ in order of first use, so ``[n]`` always names a passage that exists.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,11 +60,19 @@ class CitationChecker:
         dropped_sentences = dropped_ids = 0
         cleaned = [(_MARKER.sub("", d.text).strip(), d.passage_ids) for d in drafts]
         cleaned = [(text, ids) for text, ids in cleaned if text]
-        vectors = self._embedder.embed([text for text, _ in cleaned]) if cleaned else None
+
+        @functools.cache
+        def draft_vectors() -> np.ndarray:
+            # Only a sentence that fails the lexical check needs its vector, and a quoted
+            # sentence never does: embedding is most of the check's cost, so it waits until
+            # asked. The whole draft is still embedded as one batch, as before: the vectors
+            # of a quantized model depend slightly on what they are batched with.
+            return self._embedder.embed([text for text, _ in cleaned])
+
         for row, (text, ids) in enumerate(cleaned):
             known = [retrieved[i] for i in dict.fromkeys(ids) if i in retrieved]
             dropped_ids += len(set(ids)) - len(known)
-            if not known or not self._supported(text, known, vectors[row]):
+            if not known or not self._supported(text, known, lambda row=row: draft_vectors()[row]):
                 dropped_sentences += 1
                 continue
             kept.append((text, known))
@@ -91,7 +101,7 @@ class CitationChecker:
             text=" ".join(parts), citations=citations, dropped_sentences=dropped_sentences, dropped_ids=dropped_ids
         )
 
-    def _supported(self, sentence: str, cited: list[Passage], vector: np.ndarray) -> bool:
+    def _supported(self, sentence: str, cited: list[Passage], vector: Callable[[], np.ndarray]) -> bool:
         source = " ".join(p.text for p in cited)
         if not numbers(sentence) <= numbers(source):
             return False  # a number the cited passages never state is invented
@@ -99,7 +109,7 @@ class CitationChecker:
         if sentence_terms and len(sentence_terms & set(terms(source))) / len(sentence_terms) >= LEXICAL_SUPPORT:
             return True
         cited_vectors = self._embedder.embed([p.text for p in cited])
-        return float((cited_vectors @ vector).max()) >= SEMANTIC_SUPPORT
+        return float((cited_vectors @ vector()).max()) >= SEMANTIC_SUPPORT
 
 
 def _with_end_punctuation(text: str) -> str:

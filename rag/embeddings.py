@@ -59,6 +59,10 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
                     options = ort.SessionOptions()
                     options.intra_op_num_threads = self.threads
                     options.inter_op_num_threads = 1
+                    # Idle workers spin-wait by default, burning the cores that the other
+                    # answering threads (and Chroma, BM25, the bot) need: on 2 shared cores
+                    # that made a query 2-3x slower (bench: floor section, issue 4).
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                     session = ort.InferenceSession(_model_path(), options, providers=["CPUExecutionProvider"])
                     tokenizer = Tokenizer.from_file(_tokenizer_path())
