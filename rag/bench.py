@@ -304,6 +304,8 @@ def _rows(prefix: str, value: Any) -> list[tuple[str, str, str, str, str]]:
         return [(prefix, f"{value['median']:.4g}", f"{value['min']:.4g}", f"{value['max']:.4g}", value["unit"])]
     if isinstance(value, dict):
         return [row for key, item in value.items() for row in _rows(f"{prefix}.{key}" if prefix else key, item)]
+    if isinstance(value, str) and len(value) > 40:
+        return []  # notes and paths go below the table
     shown = f"{value:.4g}" if isinstance(value, float) else str(value)
     return [(prefix, shown, "", "", "")]
 
@@ -314,10 +316,15 @@ def render_bench(result: dict[str, Any], console: Console) -> None:
     table = Table("section", "figure", "median", "min", "max", "unit",
                   title=f"bench ({'quick' if meta.get('quick') else 'full'}, {meta.get('cores')} cores, "
                         f"{meta.get('questions')} questions, {meta.get('seconds')} s)")
+    notes = []
     for section, figures in result.get("sections", {}).items():
-        for index, row in enumerate(_rows("", figures)):
-            table.add_row(section if index == 0 else "", *row, end_section=index == len(_rows("", figures)) - 1)
+        rows = _rows("", figures)
+        for index, row in enumerate(rows):
+            table.add_row(section if index == 0 else "", *row, end_section=index == len(rows) - 1)
+        notes += [f"{section}.{key}: {value}" for key, value in figures.items() if isinstance(value, str) and len(value) > 40]
     console.print(table)
+    for note in notes:
+        console.print(note, highlight=False)
     targets = Table("target", "measured", "limit", "met", title="issue 4 targets")
     for t in result.get("targets", []):
         value = "n/a" if t["value"] is None else f"{t['value']:.4g}"

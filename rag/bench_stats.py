@@ -74,9 +74,8 @@ def with_data_dir(settings: Settings, data_dir: Path, corpus_dir: Path | None = 
 
 def child_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment for a child process that reads ``Settings()``: these settings, not the parent's .env."""
-    env = dict(os.environ)
-    for name in (*_CHILD_SETTINGS, "openai_api_key"):
-        env.pop(name.upper(), None)
+    # Every setting the child would read comes from ``settings``; none leaks in from the parent's environment.
+    env = {key: value for key, value in os.environ.items() if key.lower() not in Settings.model_fields}
     for name in _CHILD_SETTINGS:
         value = getattr(settings, name)
         if value is not None:

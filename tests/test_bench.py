@@ -1,0 +1,89 @@
+"""The bench runs end to end in quick mode and reports sane figures. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from rag import Settings
+from rag.bench import SECTION_NAMES, render_bench, run_bench
+from rag.bench_scaling import variant
+
+from tests.conftest import CORPUS, QA_FILE, make_settings
+
+
+def _figures(section: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for v in section.values() if isinstance(v, dict) and "median" in v]
+
+
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    settings: Settings = make_settings(tmp_path_factory.mktemp("bench"))
+    return run_bench(settings, quick=True)
+
+
+@pytest.mark.timeout(600)
+def test_quick_run_reports_every_section_with_sane_figures(quick_result: dict[str, Any]) -> None:
+    result = json.loads(json.dumps(quick_result))  # JSON-able, as `bench --json` prints it
+    assert result["meta"]["quick"] is True
+    assert set(result["sections"]) == set(SECTION_NAMES)
+    for name, section in result["sections"].items():
+        if section.get("available") is False:
+            assert section["reason"], name
+            continue
+        figures = _figures(section)
+        assert figures, name
+        for figure in figures:
+            assert figure["runs"] >= 1
+            assert 0 < figure["min"] <= figure["median"] <= figure["max"] < math.inf, (name, figure)
+
+
+@pytest.mark.timeout(600)
+def test_quick_run_reports_what_issue_4_asks(quick_result: dict[str, Any]) -> None:
+    sections = quick_result["sections"]
+    start = sections["start"]
+    assert start["warm_embedded"] == 0 and start["cold_embedded"] > 0
+    assert sections["floor"]["overhead_ratio"]["median"] > 0
+    baseline = sections["baseline"]
+    assert baseline["baseline_chunks"] > 0 and baseline["our_passages"] > baseline["baseline_chunks"]
+    for key in ("build_ratio", "retrieve_ratio", "answer_ratio"):
+        assert baseline[key]["median"] > 0
+    if QA_FILE.exists():
+        assert 0 <= baseline["baseline_hit_at_3"] <= 1 and 0 <= baseline["our_hit_at_3"] <= 1
+    scaling = sections["scaling"]
+    assert scaling["largest_docs"] == 100 and scaling["docs_100"]["passages"] > scaling["docs_1"]["passages"]
+    assert scaling["query_p50_ratio"]["median"] > 0
+    llm = sections["llm"]
+    if llm.get("available", True):
+        assert llm["modes"] == ["llm"]  # the fake answered; no fallback hid the LLM path
+    telegram = sections["telegram"]
+    if telegram.get("available", True):
+        assert telegram["failed_replies"] == 0 and telegram["peak_rss_mb"]["max"] > 0
+    assert {t["target"].split(" (")[0] for t in quick_result["targets"]} >= {"answer p50", "bot peak RSS"}
+
+
+def test_render_prints_tables(quick_result: dict[str, Any]) -> None:
+    console = Console(record=True, width=160)
+    render_bench(quick_result, console)
+    text = console.export_text()
+    assert "issue 4 targets" in text and "cold_build_s" in text
+
+
+def test_unknown_section_is_refused(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="unknown bench sections"):
+        run_bench(settings, sections=["nope"])
+
+
+def test_variants_change_names_numbers_and_places_but_not_the_seed() -> None:
+    seed = next(CORPUS.glob("*.md")).read_text(encoding="utf-8")
+    assert variant(seed, 0) == seed
+    first, second = variant(seed, 1), variant(seed, 2)
+    assert first != second
+    for text in (first, second):
+        assert "Zelensky" not in text and "Istanbul" not in text and "390" not in text
+        assert "(report" in text.split("\n", 2)[1]  # the title is varied too
