@@ -34,6 +34,8 @@ class DraftSentence:
 
     text: str
     passage_ids: list[str] = field(default_factory=list)
+    # The same claim in the article's language, when ``text`` is in the reader's: what gets checked.
+    check_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,8 @@ class CitationChecker:
         retrieved = {e.passage.passage_id: e.passage for e in evidence}
         kept: list[tuple[str, list[Passage]]] = []
         dropped_sentences = dropped_ids = 0
-        cleaned = [(_MARKER.sub("", d.text).strip(), d.passage_ids) for d in drafts]
-        cleaned = [(text, ids) for text, ids in cleaned if text]
+        cleaned = [(_MARKER.sub("", d.text).strip(), _MARKER.sub("", d.check_text or d.text).strip(), d.passage_ids) for d in drafts]
+        cleaned = [(text, check, ids) for text, check, ids in cleaned if text and check]
 
         @functools.cache
         def draft_vectors() -> np.ndarray:
@@ -67,12 +69,13 @@ class CitationChecker:
             # sentence never does: embedding is most of the check's cost, so it waits until
             # asked. The whole draft is still embedded as one batch, as before: the vectors
             # of a quantized model depend slightly on what they are batched with.
-            return self._embedder.embed([text for text, _ in cleaned])
+            return self._embedder.embed([check for _, check, _ in cleaned])
 
-        for row, (text, ids) in enumerate(cleaned):
+        for row, (text, check, ids) in enumerate(cleaned):
             known = [retrieved[i] for i in dict.fromkeys(ids) if i in retrieved]
             dropped_ids += len(set(ids)) - len(known)
-            if not known or not self._supported(text, known, lambda row=row: draft_vectors()[row]):
+            shown_numbers_ok = not known or numbers(text) <= numbers(" ".join(p.text for p in known))
+            if not known or not shown_numbers_ok or not self._supported(check, known, lambda row=row: draft_vectors()[row]):
                 dropped_sentences += 1
                 continue
             kept.append((text, known))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .citations import CitationChecker, DraftSentence
 from .corpus import SentenceSplitter, load_documents
@@ -23,12 +23,20 @@ from .models import Answer, AnswerMode, Document, EngineInfo, Evidence, Passage
 from .retrieve import Retriever
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .llm import LLMDrafter
+
 log = logging.getLogger(__name__)
 
 FALLBACK_NOTE = "The language model did not answer in time, so this is the offline answer."
 
-# A drafting function turns a question and its evidence into cited sentences.
-Drafter = Callable[[str, list[Evidence]], list[DraftSentence]]
+
+
+def needs_translation(question: str) -> bool:
+    """True when most letters are outside the Latin script: the embedding model reads English."""
+    letters = [ch for ch in question if ch.isalpha()]
+    latin = sum(1 for ch in letters if ch.isascii() or "\u00c0" <= ch <= "\u024f")
+    return bool(letters) and latin / len(letters) < 0.7
 
 
 def not_in_article(documents: list[Document]) -> str:
@@ -59,7 +67,7 @@ class Engine:
         index: PassageIndex,
         documents: list[Document],
         passages: list[Passage],
-        llm_drafter: Drafter | None = None,
+        llm: LLMDrafter | None = None,
     ) -> None:
         self.settings = settings
         self.documents = documents
@@ -73,7 +81,7 @@ class Engine:
         self._matcher = TermMatcher(embedder, passages, cache_dir)
         self._extractive = ExtractiveAnswerer(self._matcher, settings.min_relevance)
         self._checker = CitationChecker(embedder, self._documents)
-        self._llm_drafter = llm_drafter
+        self._llm = llm
         self.last_sync: SyncReport | None = None
 
     @classmethod
@@ -105,27 +113,31 @@ class Engine:
 
     @property
     def mode(self) -> str:
-        return "llm" if self._llm_drafter else "offline"
+        return "llm" if self._llm else "offline"
 
     def answer(self, question: str) -> Answer:
         """A cited answer to ``question``, or the fixed "not in the article" answer."""
         started = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
-        corrected = self._matcher.correct_spelling(text)
-        evidence = self._retriever.retrieve(corrected, self.settings.top_k).evidence
-        mode: AnswerMode = "offline"
+        search_text = self._matcher.correct_spelling(text)
+        mode: AnswerMode = "llm" if self._llm else "offline"
         note = None
-        drafts: list[DraftSentence]
-        if self._llm_drafter:
+        if self._llm and needs_translation(text):
             try:
-                drafts = self._llm_drafter(corrected, evidence)
-                mode = "llm"
+                search_text = self._llm.translate(text)
             except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback reason=%s", exc)
-                drafts = self._extractive.draft(corrected, evidence)
+                log.warning("answer.llm_fallback stage=translate reason=%s", exc)
                 mode, note = "offline-fallback", FALLBACK_NOTE
-        else:
-            drafts = self._extractive.draft(corrected, evidence)
+        evidence = self._retriever.retrieve(search_text, self.settings.top_k).evidence
+        drafts: list[DraftSentence] | None = None
+        if mode == "llm" and self._llm:
+            try:
+                drafts = self._llm(text, evidence)  # the reader's own words: it answers in their language
+            except LLMUnavailableError as exc:
+                log.warning("answer.llm_fallback stage=answer reason=%s", exc)
+                mode, note = "offline-fallback", FALLBACK_NOTE
+        if drafts is None:
+            drafts = self._extractive.draft(search_text, evidence)
         checked = self._checker.check(drafts, evidence)
         grounded = bool(checked.citations)
         latency = (time.perf_counter() - started) * 1000
@@ -163,8 +175,8 @@ class Engine:
 
     def info(self) -> EngineInfo:
         return EngineInfo(
-            mode="llm" if self._llm_drafter else "offline",
-            llm_model=self.settings.openai_model if self._llm_drafter else None,
+            mode="llm" if self._llm else "offline",
+            llm_model=self.settings.openai_model if self._llm else None,
             embedding_model=MODEL_NAME,
             index_location=self._index.location,
             passages=len(self._passages),

@@ -142,3 +142,35 @@ def test_api_key_never_reaches_logs_or_answers(
     assert "sk-test-secret-key-1234" not in caplog.text
     assert "sk-test-secret-key-1234" not in str(answer)
     assert "sk-test" not in repr(llm_engine.settings)
+
+
+def test_ukrainian_question_is_translated_for_search_and_answered_in_ukrainian(
+    llm_engine: Engine, fake_llm: FakeOpenAI
+) -> None:
+    def responder(request: dict) -> dict | str:
+        if "response_format" not in request:  # the translation call
+            return "Where did the negotiators meet before the swap?"
+        label = _label_of(request, "Istanbul")
+        sentence = {"text": "Переговорники зустрілися в Стамбулі.", "passages": [label]}
+        return {"answerable": True, "sentences": [sentence | {"english": "The negotiators met in Istanbul."}]}
+
+    fake_llm.responder = responder
+    answer = llm_engine.answer("Де зустрілися переговорники перед обміном?")
+    translate, draft = fake_llm.requests
+    assert "Де зустрілися" in translate["body"]["messages"][-1]["content"]
+    assert "Istanbul" in draft["body"]["messages"][-1]["content"]  # retrieval used the translation
+    assert answer.grounded and answer.text == "Переговорники зустрілися в Стамбулі. [1]"
+    assert "Istanbul" in answer.citations[0].quote
+
+
+def test_foreign_sentence_whose_english_is_unsupported_is_dropped(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
+    def responder(request: dict) -> dict | str:
+        if "response_format" not in request:
+            return "Where did the negotiators meet before the swap?"
+        label = _label_of(request, "Istanbul")
+        sentence = {"text": "Переговорники зустрілися в Парижі.", "passages": [label], "english": "They met in Paris on Mars."}
+        return {"answerable": True, "sentences": [sentence]}
+
+    fake_llm.responder = responder
+    answer = llm_engine.answer("Де зустрілися переговорники?")
+    assert not answer.grounded and answer.citations == []
