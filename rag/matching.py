@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import logging
+import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ import numpy as np
 
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .models import Passage
-from .text import STOPWORDS, stem, words
+from .text import CHAT_SHORTHAND, STOPWORDS, stem, words
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,9 @@ SOFT_MATCH_FLOOR = 0.55  # word cosine below this is not a paraphrase, just the 
 TYPO_CUTOFF = 0.75  # difflib ratio: one wrong letter in a four-letter word still matches
 _IDIOMS = re.compile(r"\b(take|takes|took|taken|taking) place\b", re.I)  # "take place" means "happen"
 _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z'\u2019-]+")
+_SHORTHAND = re.compile(r"\b(" + "|".join(map(re.escape, CHAT_SHORTHAND)) + r")\b", re.I)
+NAME_WEIGHT = 2.0  # a passage about another person or place does not answer
+MIN_SPECIFICITY = 0.25  # a word in every passage still says what the question is about
 
 
 @dataclass(frozen=True)
@@ -36,24 +41,14 @@ class QuestionTerm:
 
     word: str
     stem: str
-    weight: float  # names weigh double: a passage about another person does not answer
+    weight: float  # how much it matters: names and words rare in the corpus weigh more
+    is_name: bool = False
 
 
-def question_terms(question: str) -> list[QuestionTerm]:
-    """Content words of a question, deduplicated by stem, names weighted up."""
-    question = _IDIOMS.sub(" ", question)
-    proper = {w.casefold().removesuffix("'s").removesuffix("\u2019s") for w in _PROPER.findall(question.strip())}
-    seen: set[str] = set()
-    found: list[QuestionTerm] = []
-    for word in words(question):
-        if word in STOPWORDS or len(word) < 2:
-            continue
-        root = stem(word)
-        if root in seen:
-            continue
-        seen.add(root)
-        found.append(QuestionTerm(word=word, stem=root, weight=2.0 if word in proper else 1.0))
-    return found
+def same_name(a: str, b: str) -> bool:
+    """"Italian" and "Italy", "Ukrainian" and "Ukraine": one name when they share most of a long prefix."""
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= max(4, round(0.6 * min(len(a), len(b))))
 
 
 class TermMatcher:
@@ -71,9 +66,14 @@ class TermMatcher:
         self._row = {w: i for i, w in enumerate(self._vocab)}
         self._vectors = self._load_or_embed(cache_dir)
         self._passage_stems = {pid: {stem(w) for w in ws} for pid, ws in self._passage_words.items()}
+        self._document_frequency: dict[str, int] = {}
+        for stems in self._passage_stems.values():
+            for root in stems:
+                self._document_frequency[root] = self._document_frequency.get(root, 0) + 1
         self.common_words = self._common(passages)
         self._dictionary = embedder.known_words() | vocabulary | STOPWORDS
         self._spelling_targets = sorted(vocabulary | STOPWORDS)
+        self._corpus_stems = {stem(w) for w in vocabulary}
 
     @staticmethod
     def _common(passages: list[Passage]) -> frozenset[str]:
@@ -86,17 +86,52 @@ class TermMatcher:
                 counts[w] = counts.get(w, 0) + 1
         return frozenset(w for w, n in counts.items() if n > len(passages) / 5)
 
-    def correct_spelling(self, question: str) -> str:
-        """Replace words that are neither English nor in the corpus by the closest corpus word, if close.
+    def specificity(self, root: str) -> float:
+        """IDF scaled to 0..1: a stem in one passage says much, one in every passage little.
 
-        "wher did teh prisoner swop take place" → "where did the prisoner swap take place".
+        A stem the corpus never uses scores 1: if no passage speaks to it, the
+        question is probably about something the article does not cover.
         """
+        total = len(self._passage_stems)
+        if total < 2:
+            return 1.0
+        frequency = self._document_frequency.get(root, 0)
+        return max(MIN_SPECIFICITY, math.log((total + 1) / (frequency + 1)) / math.log(total + 1))
+
+    def question_terms(self, question: str) -> list[QuestionTerm]:
+        """Content words of a question, deduplicated by stem, weighted by name-ness and specificity."""
+        question = _IDIOMS.sub(" ", question)
+        shouted = sum(w.isupper() for w in question.split()) > len(question.split()) / 2
+        found_proper = [] if shouted else _PROPER.findall(question.strip())  # ALL CAPS says nothing of names
+        proper = {w.casefold().removesuffix("'s").removesuffix("\u2019s") for w in found_proper}
+        seen: set[str] = set()
+        found: list[QuestionTerm] = []
+        for word in words(question):
+            if word in STOPWORDS or len(word) < 2:
+                continue
+            root = stem(word)
+            if root in seen:
+                continue
+            seen.add(root)
+            name = word in proper
+            weight = (NAME_WEIGHT if name else 1.0) * self.specificity(root)
+            found.append(QuestionTerm(word=word, stem=root, weight=weight, is_name=name))
+        return found
+
+    def correct_spelling(self, question: str) -> str:
+        """Spell out chat shorthand, then replace words that are neither English nor in the corpus
+        by the closest corpus word, if close.
+
+        "wher did teh prisoner swop take place" → "where did the prisoner swap take place";
+        "how many POWs" → "how many prisoners".
+        """
+        question = _SHORTHAND.sub(lambda m: CHAT_SHORTHAND[m.group(0).casefold()], question)
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             lower = word.casefold()
-            if len(lower) < 3 or not lower.isalpha() or lower in self._dictionary:
-                return word
+            if len(lower) < 3 or not lower.isalpha() or lower in self._dictionary or stem(lower) in self._corpus_stems:
+                return word  # "mediate" is no typo of "media" when the article says "mediating"
             close = difflib.get_close_matches(lower, self._spelling_targets, n=1, cutoff=TYPO_CUTOFF)
             return close[0] if close else word
 
@@ -127,6 +162,12 @@ class TermMatcher:
         rows = [self._vectors[self._row[t.word]] if t.word in self._row else fresh[t.word] for t in terms]
         return np.vstack(rows) if rows else np.zeros((0, self._vectors.shape[1]), dtype=np.float32)
 
+    def similarity(self, vector: np.ndarray, word: str) -> float:
+        """Cosine of a question word's vector with a corpus word, 0 below the paraphrase floor or outside the corpus."""
+        row = self._row.get(word)
+        similarity = float(self._vectors[row] @ vector) if row is not None else 0.0
+        return similarity if similarity >= SOFT_MATCH_FLOOR else 0.0
+
     def term_matches(self, terms: list[QuestionTerm], vectors: np.ndarray, passage_id: str) -> list[float]:
         """For each question term, 1.0 for the same stem, else its best word similarity (0 below the floor)."""
         stems = self._passage_stems.get(passage_id, set())
@@ -140,16 +181,22 @@ class TermMatcher:
         for term, similarity in zip(terms, best):
             if term.stem in stems:
                 matches.append(1.0)
-            elif term.weight > 1.0:
-                matches.append(0.0)  # names match only by name: "France" is not "Italy", however close
+            elif term.is_name:
+                # names match only by name ("France" is not "Italy", however close), in any of its forms
+                matches.append(1.0 if any(same_name(term.word, w) for w in content) else 0.0)
             else:
                 matches.append(float(similarity) if similarity >= SOFT_MATCH_FLOOR else 0.0)
         return matches
 
 
-def coverage(terms: list[QuestionTerm], matches: list[float]) -> float:
-    """Weighted share of the question's content the passage speaks to (0..1)."""
-    total = sum(t.weight for t in terms)
+def coverage(terms: list[QuestionTerm], matches: list[float], optional: frozenset[str] = frozenset()) -> float:
+    """Weighted share of the question's content the passage speaks to (0..1).
+
+    ``optional`` stems count only when the passage has them: words that frame
+    the question ("what city") rather than say what it is about.
+    """
+    counted = [(t, m) for t, m in zip(terms, matches) if m > 0 or t.stem not in optional]
+    total = sum(t.weight for t, _ in counted)
     if not total:
         return 0.0
-    return sum(t.weight * m for t, m in zip(terms, matches)) / total
+    return sum(t.weight * m for t, m in counted) / total

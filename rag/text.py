@@ -20,10 +20,22 @@ STOPWORDS = frozenset(
     many much
     hey hi hello bot guys anyone someone somebody got get gets give gave happen happened like really actually
     thanks thank ok okay yes yeah question quick exactly kind whether could would might maybe
+    yo lol btw pls plz u ur q hmm bro folks dude idk wondering wonder curious asking anybody guess
+    come came comes coming go goes went take took make made makes put let
+    total overall altogether approximately roughly exactly
     """.split()
 )
 
+# Group-chat shorthand spelled out before matching, so "POWs" finds "prisoners" and "ppl" finds "people".
+CHAT_SHORTHAND = {
+    "pow": "prisoner", "pows": "prisoners", "ppl": "people", "govt": "government", "gov": "government",
+    "prez": "president", "pres": "president", "pm": "prime minister", "fm": "foreign minister",
+    "mil": "military", "civs": "civilians", "approx": "approximately", "abt": "about", "w/o": "without",
+    "thx": "thanks", "ty": "thanks", "rn": "now",
+}
+
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
+_ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}")  # "U.S." reads as "US", not as "u" and "s"
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -49,6 +61,7 @@ def stem(word: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-cased words, hyphenated parts split: "two-hour" → ["two", "hour"]."""
     tokens: list[str] = []
+    text = _ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
     for match in _WORD.finditer(text.casefold()):
         token = match.group(0).replace("’", "'")
         if token.endswith("'s"):
