@@ -31,6 +31,7 @@ from telegram import Message, Update
 from telegram.ext import Application
 
 import bot
+from bot_format import format_answer
 from rag import Engine, Settings
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI
@@ -100,6 +101,12 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+def cited(call: Call) -> bool:
+    """A grounded answer: [n] markers and the Sources block (the example question is answerable)."""
+    text = visible(call)
+    return "[1]" in text and "\nSources — " in text
+
+
 def visible(call: Call) -> str:
     text = call.params["text"]
     return parse_telegram_html(text) if call.params.get("parse_mode") == "HTML" else text
@@ -117,7 +124,9 @@ def test_private_question_gets_a_cited_reply_with_source_buttons(harness: Harnes
     assert reply.params["chat_id"] == 1001 and reply.params["parse_mode"] == "HTML"
     assert "reply_parameters" not in reply.params  # private chats need no quote
     text = visible(reply)
-    assert "[1]" in text and "390" in text
+    # Exactly the engine's answer, formatted: the adapter adds nothing and loses nothing.
+    assert reply.params["text"] == format_answer(harness.application.bot_data["engine"].answer(QUESTION))
+    assert "[1]" in text
     assert "Sources — Major Prisoner Exchange" in text
     buttons = [b for row in reply.params["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons[0]["text"] == "Source [1]" and buttons[0]["callback_data"].startswith("src|1|prisoner-exchange:")
@@ -159,7 +168,7 @@ def test_question_full_of_markup_comes_back_escaped(harness: Harness) -> None:
     [inline] = harness.fake.wait_for_calls("answerInlineQuery")
 
     assert reply.params["parse_mode"] == "HTML"  # accepted as HTML: no plain-text fallback needed
-    assert "390" in visible(reply)
+    assert cited(reply)
     content = inline.params["results"][0]["input_message_content"]
     assert "&lt;b&gt;How many&lt;/b&gt; prisoners &amp; civilians _*[were]* exchanged? &lt;/i&gt;&lt;script&gt;" in content["message_text"]
     assert parse_telegram_html(content["message_text"]).startswith(f"❓ {question}")
@@ -222,7 +231,7 @@ def test_llm_mode_shows_the_model_and_a_dead_llm_falls_back_with_a_note(tmp_path
         llm_server.stop()
     assert "language model (fake-model)" in visible(about)
     assert "<i>The language model did not answer" in fallback.params["text"]  # the note, in italics
-    assert "390" in visible(fallback) and "Sources" in visible(fallback)  # still the cited offline answer
+    assert cited(fallback)  # still the cited offline answer
     assert "sk-test-not-a-key" not in json.dumps([c.params for c in h.fake.calls])
 
 
@@ -265,7 +274,7 @@ def test_reply_to_the_bot_is_answered_without_a_mention(harness: Harness) -> Non
 
     replies = harness.replies(2)
     assert replies[1].params["reply_parameters"]["message_id"] == follow_up["message"]["message_id"]
-    assert "390" in visible(replies[1])
+    assert cited(replies[1])
 
 
 def test_ask_with_bot_name_in_a_group_replies_to_the_asker(harness: Harness) -> None:
@@ -273,7 +282,7 @@ def test_ask_with_bot_name_in_a_group_replies_to_the_asker(harness: Harness) -> 
     [reply] = harness.replies()
     assert reply.params["reply_parameters"]["message_id"] == asked["message"]["message_id"]
     assert reply.params["message_thread_id"] == 5
-    assert "390" in visible(reply)
+    assert cited(reply)
 
 
 # -- inline mode and sources -----------------------------------------------------------------
@@ -340,7 +349,7 @@ def test_rate_limit_answers_slow_down(settings: Settings, engine: Engine) -> Non
     texts = [c.params["text"] for c in replies]
     slow = [t for t in texts if t.startswith("You're asking quickly")]
     assert len(slow) == 1 and "please wait" in slow[0]
-    assert sum("390" in t for t in texts) == 3
+    assert sum(cited(c) for c in replies) == 3
     assert replies[3].params["chat_id"] == 2002
 
 
@@ -355,7 +364,7 @@ def test_allowlist_turns_away_other_users(settings: Settings, engine: Engine) ->
 
     assert refusal.params["chat_id"] == 2002 and "only answers the people it was set up for" in refusal.params["text"]
     assert inline.params["results"] == []
-    assert replies[1].params["chat_id"] == 1001 and "390" in visible(replies[1])
+    assert replies[1].params["chat_id"] == 1001 and cited(replies[1])
     assert all(c.params["chat_id"] == 1001 for c in h.fake.calls_of("sendChatAction"))
 
 
@@ -372,7 +381,7 @@ def test_429_retry_after_is_waited_out_and_retried(harness: Harness) -> None:
     [refused] = harness.fake.calls_of("sendMessage", ok=False)
     assert refused.status == 429
     assert reply.at - refused.at >= 1.0  # AIORateLimiter honoured retry_after
-    assert reply.params["text"] == refused.params["text"] and "390" in visible(reply)
+    assert reply.params["text"] == refused.params["text"] and cited(reply)
 
 
 def test_cant_parse_entities_is_resent_as_plain_text(harness: Harness) -> None:
@@ -442,7 +451,7 @@ def test_webhook_mode_registers_the_url_and_checks_the_secret(settings: Settings
                 time.sleep(0.05)
         assert post_update(url, {"update_id": 2, **update}, secret="s3cret-token") == 200
         [reply] = h.replies()
-    assert "390" in visible(reply)
+    assert cited(reply)
     assert not h.fake.calls_of("getUpdates")
 
 
