@@ -17,21 +17,20 @@ from .text import NUMBER_WORDS, stem, words
 # Weights of the ranking signals; the dense similarity dominates, coverage keeps
 # the answer on the question's own words, the answer type breaks ties.
 W_DENSE, W_COVERAGE, W_TYPE = 0.45, 0.30, 0.25
-MIN_COVERAGE = 0.5  # below this the passage mentions the topic but does not answer
-TYPED_MIN_COVERAGE = 0.3  # ...unless it also holds the kind of thing asked for ("how many" → a number)
-TYPED_MIN_SIMILARITY = 0.4
-NAMED_MIN_SIMILARITY = 0.2
+FULL_COVERAGE_MIN_SIMILARITY = 0.2  # every question word in the passage: little paraphrase left to doubt
 # Numbers and times are easy to spot, so a passage without one cannot answer "how many" or "when".
-REQUIRED_TYPES = frozenset({"number", "time"})
+REQUIRED_TYPES = frozenset({"number", "time", "duration"})
 STRONG_SIMILARITY = 0.65  # a passage this close in meaning answers even in other words
 # A headline restates the body in few words: what it says, a body sentence says with the detail asked for.
 HEADING_WEIGHT = 0.7
-SCORE_MARGIN = 0.05
+SECOND_SENTENCE_SHARE = 0.92  # a second quote must score nearly as well as the first
+SCORE_MARGIN = 0.05  # above the relevance floor: what coverage or the answer type must add to dense similarity
 W_PROXIMITY = 0.4  # for "how many X": being near the question's words counts less than counting X
 
 _ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(r"\bhow (many|much|old)\b|\bnumber of\b|\bwhat (share|percentage)\b", re.I)),
-    ("time", re.compile(r"\bwhen\b|\bhow long\b|\bwhat (year|month|day|date|time)\b|\bsince when\b", re.I)),
+    ("duration", re.compile(r"\bhow long\b", re.I)),
+    ("time", re.compile(r"\bwhen\b|\bwhat (year|month|day|date|time)\b|\bsince when\b", re.I)),
     ("place", re.compile(
         r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|town|towns|place|places|area|areas|"
         r"border|location|locations)\b", re.I)),
@@ -44,17 +43,19 @@ _TIME_WORDS = re.compile(
     r"hours?|days?|weeks?|months?|years?|ago|since|yesterday|today)",
     re.I,
 )
+_DISTRIBUTIVE = re.compile(r"\b(each|per|every|apiece)\b", re.I)
+_DURATION_UNITS = re.compile(r"(second|minute|hour|day|week|month|year)s?", re.I)
 _PLACE_BEFORE = re.compile(r"\b(in|at|near|from|across|to|with|like|of)( the)?( \w+)?$")
 # Nouns that make a capitalised word a place beyond doubt: "the border with Belarus", "the Luhansk region".
 _PLACE_NOUNS = frozenset(
     "border borders city cities capital region regions town village area areas province oblast district country "
     "frontier crossing site airport port base camp prison front".split()
 )
-UNMARKED_PLACE = 0.6  # "in Istanbul": probably a place, but the sentence does not say so
+UNMARKED_PLACE = 0.6
+UNDISTRIBUTED = 0.6  # "in Istanbul": probably a place, but the sentence does not say so
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 _COUNTED = re.compile(r"\b(?:how (?:many|much)|number of)\s+([^\W\d_]+)", re.I)
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
-_NAME = re.compile(r"(?<!^)\b[A-Z][a-z]+")
 
 
 def is_heading(text: str) -> bool:
@@ -91,6 +92,9 @@ def _candidates(kind: str, tokens: list[str], question: str, common: frozenset[s
             continue
         if kind == "number":
             hit = (token.isdigit() and not _YEAR.match(token)) or lower in NUMBER_WORDS
+        elif kind == "duration":  # "two-hour", "three days": a count of a unit, not "last week"
+            before = tokens[i - 1].casefold() if i > 0 else ""
+            hit = bool(_DURATION_UNITS.fullmatch(lower)) and (before.isdigit() or before in NUMBER_WORDS)
         elif kind == "time":
             near_digit = any(t.isdigit() for t in tokens[max(0, i - 1) : i + 2])
             hit = bool(_TIME_WORDS.fullmatch(lower)) and (lower != "may" or near_digit)
@@ -127,6 +131,7 @@ def type_fit(
     candidates = _candidates(kind, tokens, question, common)
     if not candidates:
         return 0.0
+    distributive = kind == "number" and bool(_DISTRIBUTIVE.search(question))
     groups: list[list[int]] = []
     for pos in candidates:
         if groups and pos - groups[-1][-1] <= 1:
@@ -144,6 +149,8 @@ def type_fit(
         if kind == "place":
             near = tokens[max(0, group[0] - 3) : group[-1] + 3]
             fit *= 1.0 if any(t.casefold() in _PLACE_NOUNS for t in near) else UNMARKED_PLACE
+        if distributive and not _DISTRIBUTIVE.search(" ".join(tokens[max(0, group[0] - 5) : group[0]])):
+            fit *= UNDISTRIBUTED  # "how many did each side free": the total is not the answer, the share is
         if counts is not None:
             unit = max((counts(t) for t in tokens[group[-1] + 1 : group[-1] + 3]), default=0.0)
             fit = W_PROXIMITY * fit + (1.0 - W_PROXIMITY) * unit
@@ -166,8 +173,6 @@ class ExtractiveAnswerer:
 
     def __init__(self, matcher: TermMatcher, min_relevance: float) -> None:
         self._matcher = matcher
-        # The combined score sits on the dense similarity's scale: the relevance floor plus a margin
-        # that coverage or the answer type must earn.
         self._min_score = min_relevance + SCORE_MARGIN
 
     def rank(self, question: str, evidence: list[Evidence]) -> list[RankedEvidence]:
@@ -217,7 +222,7 @@ class ExtractiveAnswerer:
             return False  # about someone or somewhere else: "Did Putin attend?" is not answered by a sentence on Lavrov
         if kind in REQUIRED_TYPES and not ranked.offers_type:
             return False
-        if ranked.coverage >= 0.99 and similarity >= NAMED_MIN_SIMILARITY and any(ranked.matches):
+        if ranked.coverage >= 0.99 and similarity >= FULL_COVERAGE_MIN_SIMILARITY and any(ranked.matches):
             return True  # "What did Trump say?": every word of a short question is in the passage
         return ranked.score >= self._min_score or similarity >= STRONG_SIMILARITY
 
@@ -233,7 +238,7 @@ class ExtractiveAnswerer:
         uncovered = np.array(best.matches) < 1.0
         for other in ranked[1:3]:
             adds = uncovered & (np.array(other.matches) >= 1.0)
-            if adds.any() and other.score >= 0.85 * best.score:
+            if adds.any() and other.score >= SECOND_SENTENCE_SHARE * best.score:
                 chosen.append(other)
                 break
         chosen.sort(key=lambda r: (r.evidence.passage.doc_id, r.evidence.passage.ordinal))  # reading order
