@@ -72,7 +72,8 @@ class TermMatcher:
                 self._document_frequency[root] = self._document_frequency.get(root, 0) + 1
         self.common_words = self._common(passages)
         self._dictionary = embedder.known_words() | vocabulary | STOPWORDS
-        self._spelling_targets = sorted(vocabulary | STOPWORDS)
+        self._targets = frozenset(vocabulary | STOPWORDS)
+        self._spelling_targets = sorted(self._targets)
         self._corpus_stems = {stem(w) for w in vocabulary}
 
     @staticmethod
@@ -132,6 +133,11 @@ class TermMatcher:
             lower = word.casefold()
             if len(lower) < 3 or not lower.isalpha() or lower in self._dictionary or stem(lower) in self._corpus_stems:
                 return word  # "mediate" is no typo of "media" when the article says "mediating"
+            # Two swapped letters ("teh") are the commonest typo, and too short for a similarity cutoff.
+            swapped = (lower[:i] + lower[i + 1] + lower[i] + lower[i + 2 :] for i in range(len(lower) - 1))
+            fixed = next((w for w in swapped if w in self._targets), None)
+            if fixed:
+                return fixed
             close = difflib.get_close_matches(lower, self._spelling_targets, n=1, cutoff=TYPO_CUTOFF)
             return close[0] if close else word
 
