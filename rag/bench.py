@@ -66,7 +66,7 @@ class Plan:
     @classmethod
     def for_mode(cls, quick: bool) -> "Plan":
         if quick:
-            return cls(True, 2, 1, 2, 1, 1, 1, 1, 50, (1, 100))
+            return cls(True, 2, 1, 2, 1, 1, 1, 1, 50, (1, 10))
         return cls(False, 3, 3, 5, 4, 3, 2, 4, 50, (1, 100, 1000))
 
 

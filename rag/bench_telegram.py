@@ -61,6 +61,13 @@ class RssSampler:
         return self.peak
 
 
+def _cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def _wait_ready(fake: Any, process: subprocess.Popen[bytes], started: float) -> float:
     """Seconds from spawn to the bot's first getUpdates (post_init done, polling started)."""
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -106,7 +113,9 @@ def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -
                 return time.perf_counter() - first, ids
 
             send_round(WARM_UP_MESSAGES)
+            bot_cpu, bench_cpu = _cpu_seconds(process.pid), time.process_time()
             timed = [send_round(users) for _ in range(rounds)]
+            bot_cpu, bench_cpu = _cpu_seconds(process.pid) - bot_cpu, time.process_time() - bench_cpu
             seconds = sum(t for t, _ in timed)
             timed_ids = {i for _, ids in timed for i in ids}
             latencies = [v for k, v in fake.reply_latencies().items() if k in timed_ids]
@@ -126,6 +135,9 @@ def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -
         "p50_ms": percentile(latencies, 50) * 1000,
         "p95_ms": percentile(latencies, 95) * 1000,
         "peak_rss_mb": peak / 2**20,
+        # CPU per message bounds throughput on 2 cores; the fake Bot API's share is CPU Telegram would spend.
+        "bot_cpu_ms_per_message": bot_cpu * 1000 / (users * rounds),
+        "fake_api_cpu_ms_per_message": bench_cpu * 1000 / (users * rounds),
         "failed_replies": failed,
     }
 
@@ -144,7 +156,8 @@ def bench_telegram(ctx: BenchContext) -> dict[str, Any]:
     log_path = Path(tempfile.gettempdir()) / "bench-bot.log"
     runs = [_one_run(ctx, fake_module, ctx.plan.telegram_rounds, log_path) for _ in range(ctx.plan.telegram_runs)]
     figures: dict[str, Any] = {"users": ctx.plan.users, "messages_per_run": ctx.plan.users * ctx.plan.telegram_rounds}
-    units = {"ready_s": "s", "messages_per_s": "msg/s", "p50_ms": "ms", "p95_ms": "ms", "peak_rss_mb": "MB"}
+    units = {"ready_s": "s", "messages_per_s": "msg/s", "p50_ms": "ms", "p95_ms": "ms", "peak_rss_mb": "MB",
+             "bot_cpu_ms_per_message": "ms", "fake_api_cpu_ms_per_message": "ms"}
     for key, unit in units.items():
         figures[key] = Figure.of((r[key] for r in runs), unit).to_json()
     figures["failed_replies"] = int(sum(r["failed_replies"] for r in runs))

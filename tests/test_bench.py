@@ -56,7 +56,7 @@ def test_quick_run_reports_what_issue_4_asks(quick_result: dict[str, Any]) -> No
     if QA_FILE.exists():
         assert 0 <= baseline["baseline_hit_at_3"] <= 1 and 0 <= baseline["our_hit_at_3"] <= 1
     scaling = sections["scaling"]
-    assert scaling["largest_docs"] == 100 and scaling["docs_100"]["passages"] > scaling["docs_1"]["passages"]
+    assert scaling["largest_docs"] == 10 and scaling["docs_10"]["passages"] > scaling["docs_1"]["passages"]
     assert scaling["query_p50_ratio"]["median"] > 0
     llm = sections["llm"]
     if llm.get("available", True):
