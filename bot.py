@@ -507,23 +507,30 @@ def serve(
 
 
 class _RedactingFormatter(logging.Formatter):
-    """Belt and braces: no log line or traceback may carry the token, whoever wrote it
+    """Belt and braces: no log line or traceback may carry a secret, whoever wrote it
     (PTB's own messages quote a rejected token, for one)."""
 
-    def __init__(self, fmt: str, token: str) -> None:
+    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
         super().__init__(fmt)
-        self.token = token
+        self.secrets = [s for s in secrets if s]
 
     def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace(self.token, "<token>")
+        line = super().format(record)
+        for secret in self.secrets:
+            line = line.replace(secret, "<secret>")
+        return line
 
 
-def configure_logging(level: str, token: str) -> None:
-    logging.basicConfig(level=level)
+def configure_logging(settings: Settings, token: str) -> None:
+    logging.basicConfig(level=settings.log_level)
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for chatty in ("httpx2", "chromadb", "bm25s"):  # the LLM client's transport and libraries' internals
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    formatter = _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", [token, api_key])
     for handler in logging.getLogger().handlers:
-        handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", token))
+        handler.setFormatter(formatter)
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -536,7 +543,7 @@ def run(settings: Settings) -> None:
     token = settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
     if not token:
         fail(MISSING_TOKEN, 2)
-    configure_logging(settings.log_level, token)
+    configure_logging(settings, token)
     try:
         serve(build_application(settings), settings)
     except InvalidToken:

@@ -190,10 +190,9 @@ def bench(
 
 
 @app.command()
-def serve(verbose: Verbose = False) -> None:
-    """Run the Telegram bot (needs TELEGRAM_BOT_TOKEN)."""
-    _setup(verbose)
-    import bot
+def serve() -> None:
+    """Run the Telegram bot (needs TELEGRAM_BOT_TOKEN); LOG_LEVEL sets how much it logs."""
+    import bot  # the bot configures its own logging, with secrets redacted
 
     bot.main()
 
