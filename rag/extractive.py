@@ -51,8 +51,8 @@ _PLACE_NOUNS = frozenset(
     "border borders city cities capital region regions town village area areas province oblast district country "
     "frontier crossing site airport port base camp prison front".split()
 )
-UNMARKED_PLACE = 0.6
-UNDISTRIBUTED = 0.6  # "in Istanbul": probably a place, but the sentence does not say so
+UNMARKED_PLACE = 0.6  # "in Istanbul": probably a place, but the sentence does not say so
+UNDISTRIBUTED = 0.6  # "how many did each side free": a number with no "each"/"per" before it is likely the total
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 _COUNTED = re.compile(r"\b(?:how (?:many|much)|number of)\s+([^\W\d_]+)", re.I)
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
@@ -61,11 +61,6 @@ _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 def is_heading(text: str) -> bool:
     """A title or subhead: a line with no sentence-final punctuation."""
     return text.rstrip()[-1:] not in ".!?…\"'”»)"
-
-
-def answer_type(question: str) -> str | None:
-    """What kind of thing the question asks for, when its wording says so."""
-    return answer_frame(question)[0]
 
 
 def answer_frame(question: str) -> tuple[str | None, frozenset[str]]:
@@ -150,7 +145,7 @@ def type_fit(
             near = tokens[max(0, group[0] - 3) : group[-1] + 3]
             fit *= 1.0 if any(t.casefold() in _PLACE_NOUNS for t in near) else UNMARKED_PLACE
         if distributive and not _DISTRIBUTIVE.search(" ".join(tokens[max(0, group[0] - 5) : group[0]])):
-            fit *= UNDISTRIBUTED  # "how many did each side free": the total is not the answer, the share is
+            fit *= UNDISTRIBUTED
         if counts is not None:
             unit = max((counts(t) for t in tokens[group[-1] + 1 : group[-1] + 3]), default=0.0)
             fit = W_PROXIMITY * fit + (1.0 - W_PROXIMITY) * unit
@@ -228,7 +223,7 @@ class ExtractiveAnswerer:
 
     def draft(self, question: str, evidence: list[Evidence]) -> list[DraftSentence]:
         """Sentences to say, each citing its passage; empty when nothing answers."""
-        kind = answer_type(question)
+        kind = answer_frame(question)[0]
         ranked = [r for r in self.rank(question, evidence) if self._answers(r, kind)]
         if not ranked:
             return []
