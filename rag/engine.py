@@ -19,7 +19,7 @@ from .extractive import ExtractiveAnswerer
 from .index import PassageIndex, ProgressCallback, SyncReport
 from .keyword import KeywordIndex
 from .matching import TermMatcher
-from .models import Answer, AnswerMode, Document, EngineInfo, Evidence, Passage
+from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
 from .retrieve import Retriever
 from .settings import Settings
 
@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FALLBACK_NOTE = "The language model did not answer in time, so this is the offline answer."
+# Offline, the embedding model reads English only: better to say so than to claim the article is silent.
+ENGLISH_ONLY = (
+    "Without a language model I can only search the article in English. "
+    "Please ask your question in English."
+)
 
 
 
@@ -83,6 +88,7 @@ class Engine:
         self._checker = CitationChecker(embedder, self._documents)
         self._llm = llm
         self.last_sync: SyncReport | None = None
+        self._corpus_is_latin = not needs_translation(" ".join(p.text for p in passages[:50]))
 
     @classmethod
     def open(
@@ -128,6 +134,8 @@ class Engine:
             except LLMUnavailableError as exc:
                 log.warning("answer.llm_fallback stage=translate reason=%s", exc)
                 mode, note = "offline-fallback", FALLBACK_NOTE
+        if mode != "llm" and self._corpus_is_latin and needs_translation(search_text):
+            return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
         evidence = self._retriever.retrieve(search_text, self.settings.top_k).evidence
         drafts: list[DraftSentence] | None = None
         if mode == "llm" and self._llm:
@@ -139,18 +147,32 @@ class Engine:
         if drafts is None:
             drafts = self._extractive.draft(search_text, evidence)
         checked = self._checker.check(drafts, evidence)
-        grounded = bool(checked.citations)
+        if not checked.citations:
+            return self._finish(text, not_in_article(self.documents), [], mode, started, note, evidence)
+        return self._finish(text, checked.text, checked.citations, mode, started, note, evidence)
+
+    def _finish(
+        self,
+        question: str,
+        text: str,
+        citations: list[Citation],
+        mode: AnswerMode,
+        started: float,
+        note: str | None,
+        evidence: list[Evidence],
+    ) -> Answer:
+        """The Answer, with its latency, and one log line an operator can use."""
         latency = (time.perf_counter() - started) * 1000
         log.info(
             "answer mode=%s grounded=%s citations=%s top_similarity=%.3f latency_ms=%.1f",
-            mode, grounded, [c.passage_id for c in checked.citations],
+            mode, bool(citations), [c.passage_id for c in citations],
             max((e.dense_similarity for e in evidence), default=0.0), latency,
         )
         return Answer(
-            question=text,
-            text=checked.text if grounded else not_in_article(self.documents),
-            citations=checked.citations,
-            grounded=grounded,
+            question=question,
+            text=text,
+            citations=citations,
+            grounded=bool(citations),
             mode=mode,
             latency_ms=latency,
             note=note,

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     collection_prefix: str = Field("passages", description="Prefix of the Chroma collection name.")
 
     # Retrieval and answering
-    top_k: int = Field(8, ge=1, le=50, description="Passages handed to the answerer.")
+    top_k: int = Field(12, ge=1, le=50, description="Passages handed to the answerer.")
     min_relevance: float = Field(
         0.30, ge=0.0, le=1.0, description="Cosine similarity below which a passage does not count as evidence."
     )

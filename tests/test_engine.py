@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rag import EmptyQuestionError, Engine, QuestionTooLongError
-from rag.engine import not_in_article
+from rag.engine import ENGLISH_ONLY, not_in_article
 
 
 def test_answer_cites_the_sentence_it_quotes(engine: Engine) -> None:
@@ -77,3 +77,10 @@ def test_info_describes_what_is_served(engine: Engine) -> None:
     assert info.mode == "offline" and info.llm_model is None
     assert info.passages == 21
     assert info.documents[0].title.startswith("Major Prisoner Exchange")
+
+
+@pytest.mark.parametrize("question", ["Скільки людей обміняли?", "Сколько человек обменяли?"])
+def test_offline_questions_in_another_script_get_an_honest_language_note(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.grounded and answer.citations == []
+    assert answer.text == ENGLISH_ONLY  # not "the article does not say", which would mislead
