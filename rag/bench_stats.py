@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,13 +83,6 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         env["OPENAI_API_KEY"] = settings.openai_api_key.get_secret_value()
     env.update(extra)
     return env
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    """Seconds one call of ``fn`` takes."""
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
 
 
 def contains_evidence(text: str, evidence: list[str]) -> bool:
