@@ -12,15 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import secrets
 import signal
 import sys
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
 from typing import NoReturn
 from urllib.parse import urlsplit
 
@@ -34,7 +31,6 @@ from telegram import (
     InputTextMessageContent,
     LinkPreviewOptions,
     Message,
-    MessageEntity,
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
@@ -53,8 +49,24 @@ from telegram.ext import (
     filters,
 )
 
-from bot_format import escape, format_answer, format_passage, html_to_plain, shorten, split_html
-from rag import Answer, EmptyQuestionError, Engine, QuestionTooLongError, RagError, Settings
+from bot_format import (
+    escape,
+    format_answer,
+    format_passage,
+    html_to_plain,
+    shorten,
+    split_html,
+)
+from bot_logging import configure_logging
+from bot_policy import Access, SlidingWindowLimiter, addressed_question
+from rag import (
+    Answer,
+    EmptyQuestionError,
+    Engine,
+    QuestionTooLongError,
+    RagError,
+    Settings,
+)
 from rag.settings import describe_validation_error
 
 logger = logging.getLogger("bot")
@@ -77,61 +89,6 @@ MIN_INLINE_CHARS = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 NON_TEXT_HINT = "I can only read text: please type your question about the article."
 APOLOGY = "Sorry, something went wrong while answering. Please try again."
-
-
-@dataclass
-class SlidingWindowLimiter:
-    """At most ``limit`` questions per ``window_s`` seconds per user (sliding window)."""
-
-    limit: int
-    window_s: float = 60.0
-    _hits: dict[int, deque[float]] = field(default_factory=dict)
-
-    def check(self, key: int, now: float | None = None) -> float:
-        """Count one question; 0.0 if allowed, else seconds until the next one would be."""
-        now = time.monotonic() if now is None else now
-        if len(self._hits) > 10_000:  # bound memory: forget users idle for a whole window
-            self._hits = {k: q for k, q in self._hits.items() if q and now - q[-1] < self.window_s}
-        hits = self._hits.setdefault(key, deque())
-        while hits and now - hits[0] >= self.window_s:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return self.window_s - (now - hits[0])
-        hits.append(now)
-        return 0.0
-
-
-@dataclass(frozen=True)
-class Access:
-    """ALLOWED_USER_IDS / ALLOWED_CHAT_IDS: a listed user anywhere, or anyone in a listed chat."""
-
-    users: frozenset[int]
-    chats: frozenset[int]
-
-    def permits(self, user_id: int | None, chat_id: int | None) -> bool:
-        if not self.users and not self.chats:
-            return True
-        return (user_id in self.users) or (chat_id in self.chats)
-
-
-def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
-    """The question in a group message if it is meant for the bot, else None.
-
-    Meant for the bot: it @mentions the bot anywhere, or it replies to one of its messages.
-    """
-    text = message.text or message.caption or ""
-    mention = f"@{username}".lower()
-    entities = message.parse_entities([MessageEntity.MENTION]) or message.parse_caption_entities(
-        [MessageEntity.MENTION]
-    )
-    mentioned = any(value.lower() == mention for value in entities.values())
-    replied = message.reply_to_message is not None and (
-        message.reply_to_message.from_user is not None and message.reply_to_message.from_user.id == bot_id
-    )
-    if not (mentioned or replied):
-        return None
-    question = re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE)
-    return " ".join(question.split()).lstrip(",:;- ")
 
 
 def base_urls(setting: str) -> tuple[str, str]:
@@ -504,33 +461,6 @@ def serve(
             drop_pending_updates=settings.drop_pending_updates,
             stop_signals=stop_signals,
         )
-
-
-class _RedactingFormatter(logging.Formatter):
-    """Belt and braces: no log line or traceback may carry a secret, whoever wrote it
-    (PTB's own messages quote a rejected token, for one)."""
-
-    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
-        super().__init__(fmt)
-        self.secrets = [s for s in secrets if s]
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        for secret in self.secrets:
-            line = line.replace(secret, "<secret>")
-        return line
-
-
-def configure_logging(settings: Settings, token: str) -> None:
-    logging.basicConfig(level=settings.log_level)
-    # httpx logs every request URL at INFO, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    for chatty in ("httpx2", "chromadb", "bm25s"):  # the LLM client's transport and libraries' internals
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    formatter = _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", [token, api_key])
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(formatter)
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -31,6 +31,8 @@ from telegram import Message, Update
 from telegram.ext import Application
 
 import bot
+import bot_logging
+import bot_policy
 from bot_format import format_answer
 from rag import Engine, Settings
 from tests.conftest import make_settings
@@ -145,7 +147,7 @@ def test_logging_never_shows_the_token(settings: Settings, engine: Engine, caplo
     formatters = {handler: handler.formatter for handler in root.handlers}
     try:
         secret_settings = settings.model_copy(update={"log_level": "DEBUG", "openai_api_key": SecretStr("sk-never-shown")})
-        bot.configure_logging(secret_settings, FakeBotAPI.token)  # what run() does before serving
+        bot_logging.configure_logging(secret_settings, FakeBotAPI.token)  # what run() does before serving
         with running_bot(settings, engine) as h:
             h.send(h.fake.private_message(QUESTION))
             h.replies()
@@ -507,7 +509,7 @@ def test_unusable_corpus_exits_1_with_the_engine_message(start_failures: dict) -
 
 
 def test_sliding_window_limiter() -> None:
-    limiter = bot.SlidingWindowLimiter(limit=2, window_s=60)
+    limiter = bot_policy.SlidingWindowLimiter(limit=2, window_s=60)
     assert limiter.check(1, now=0) == 0 and limiter.check(1, now=10) == 0
     assert limiter.check(1, now=20) == pytest.approx(40)
     assert limiter.check(2, now=20) == 0
@@ -515,8 +517,8 @@ def test_sliding_window_limiter() -> None:
 
 
 def test_access_lists() -> None:
-    assert bot.Access(frozenset(), frozenset()).permits(5, 6)
-    access = bot.Access(frozenset({1}), frozenset({-100}))
+    assert bot_policy.Access(frozenset(), frozenset()).permits(5, 6)
+    access = bot_policy.Access(frozenset({1}), frozenset({-100}))
     assert access.permits(1, 99) and access.permits(2, -100) and not access.permits(2, 99)
     assert not access.permits(2, None)  # inline queries have no chat: only listed users
 
@@ -532,9 +534,9 @@ def test_addressed_question_strips_the_mention() -> None:
         return Update.de_json({"update_id": 1, **update}, None).message
 
     mention = message(fake.group_message("@articleanswerbot: how many?"))
-    assert bot.addressed_question(mention, "ArticleAnswerBot", fake.bot_id) == "how many?"
+    assert bot_policy.addressed_question(mention, "ArticleAnswerBot", fake.bot_id) == "how many?"
     middle = message(fake.group_message("so @ArticleAnswerBot how many?"))
-    assert bot.addressed_question(middle, "ArticleAnswerBot", fake.bot_id) == "so how many?"
-    assert bot.addressed_question(message(fake.group_message("how many?")), "ArticleAnswerBot", fake.bot_id) is None
+    assert bot_policy.addressed_question(middle, "ArticleAnswerBot", fake.bot_id) == "so how many?"
+    assert bot_policy.addressed_question(message(fake.group_message("how many?")), "ArticleAnswerBot", fake.bot_id) is None
     email = message(fake.group_message("mail x@ArticleAnswerBot.com"))
-    assert bot.addressed_question(email, "ArticleAnswerBot", fake.bot_id) is None
+    assert bot_policy.addressed_question(email, "ArticleAnswerBot", fake.bot_id) is None
