@@ -7,8 +7,11 @@ and the benchmarks share.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import unicodedata
+from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .citations import CitationChecker, DraftSentence
@@ -62,6 +65,37 @@ def clean_question(question: str, limit: int) -> str:
     return text
 
 
+class AnswerCache:
+    """A bounded LRU of answers by question: in a group, the same question comes many times."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._lock = threading.Lock()  # the bot answers from several threads
+
+    @staticmethod
+    def _key(question: str) -> str:
+        return " ".join(question.casefold().split())
+
+    def get(self, question: str) -> Answer | None:
+        if not self._size:
+            return None
+        with self._lock:
+            answer = self._answers.get(self._key(question))
+            if answer is not None:
+                self._answers.move_to_end(self._key(question))
+            return answer
+
+    def put(self, question: str, answer: Answer) -> None:
+        if not self._size:
+            return
+        with self._lock:
+            self._answers[self._key(question)] = answer
+            self._answers.move_to_end(self._key(question))
+            while len(self._answers) > self._size:
+                self._answers.popitem(last=False)
+
+
 class Engine:
     """Everything needed to answer, built once and shared by every caller."""
 
@@ -88,6 +122,7 @@ class Engine:
         self._checker = CitationChecker(embedder, self._documents)
         self._llm = llm
         self.last_sync: SyncReport | None = None
+        self._cache = AnswerCache(settings.answer_cache_size)
         self._corpus_is_latin = not needs_translation(" ".join(p.text for p in passages[:50]))
 
     @classmethod
@@ -101,7 +136,7 @@ class Engine:
         started = time.perf_counter()
         documents = load_documents(settings.corpus_dir)
         passages = SentenceSplitter().split(documents)
-        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads)
+        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
         index = PassageIndex.open(settings, embedder)
         report = index.sync(passages, {d.doc_id: d.title for d in documents}, progress)
         drafter = None
@@ -125,6 +160,17 @@ class Engine:
         """A cited answer to ``question``, or the fixed "not in the article" answer."""
         started = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
+        cached = self._cache.get(text)
+        if cached is not None:
+            latency = (time.perf_counter() - started) * 1000
+            log.info("answer cached=True mode=%s grounded=%s latency_ms=%.1f", cached.mode, cached.grounded, latency)
+            return replace(cached, question=text, latency_ms=latency)
+        answer = self._answer(text, started)
+        if answer.mode != "offline-fallback":  # a fallback is worth retrying next time
+            self._cache.put(text, answer)
+        return answer
+
+    def _answer(self, text: str, started: float) -> Answer:
         search_text = self._matcher.correct_spelling(text)
         mode: AnswerMode = "llm" if self._llm else "offline"
         note = None

@@ -30,7 +30,13 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.30, ge=0.0, le=1.0, description="Cosine similarity below which a passage does not count as evidence."
     )
+    answer_cache_size: int = Field(
+        1024, ge=0, description="Answers kept for repeated questions (0 = off); cleared when the engine restarts."
+    )
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused politely.")
+    model_dir: Path | None = Field(
+        None, description="Cache of the re-quantized embedding model (default ~/.cache/exchange-bot/models)."
+    )
     embedding_threads: int = Field(
         0, ge=0, description="onnxruntime intra-op threads (0 = one per core, capped at 4)."
     )
@@ -54,6 +60,9 @@ class Settings(BaseSettings):
     allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, description="If set, only these users may ask.")
     allowed_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, description="If set, only these chats may ask.")
     user_rate_limit: int = Field(10, ge=1, description="Questions one user may ask per minute.")
+    telegram_max_rate: float = Field(
+        30.0, ge=0, description="Messages per second the bot sends overall, as Telegram allows (0 = no limit)."
+    )
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
 

@@ -46,7 +46,7 @@ def test_changed_corpus_updates_and_removes_stale_passages(tmp_path: Path, embed
 
 
 def test_collection_name_carries_the_embedding_model() -> None:
-    assert collection_name("passages") == "passages-all-minilm-l6-v2-onnx-int8"
+    assert collection_name("passages") == "passages-all-minilm-l6-v2-int8-dynamic"
 
 
 def test_corrupt_embedded_index_is_moved_aside_and_rebuilt(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
