@@ -85,6 +85,7 @@ COMMANDS = [
 ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY, Update.CALLBACK_QUERY]
 SOURCE_PREFIX = "src"  # callback_data "src|<n>|<passage_id>", at most 64 bytes
 TYPING_REFRESH_S = 4.5  # Telegram shows "typing…" for 5 s per sendChatAction
+TYPING_DELAY_S = 0.3  # answers faster than this need no hint
 MIN_INLINE_CHARS = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 NON_TEXT_HINT = "I can only read text: please type your question about the article."
@@ -140,16 +141,19 @@ async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup
 
 @asynccontextmanager
 async def typing(message: Message) -> AsyncIterator[None]:
-    """Show "typing…" now and keep it up until the block ends (an LLM can take seconds)."""
+    """Show "typing…" once an answer takes a moment, and keep it up until the block ends.
+
+    Most offline answers are ready before a user could see the hint: skipping it
+    then halves the requests the bot sends to Telegram.
+    """
 
     async def refresh() -> None:
+        await asyncio.sleep(TYPING_DELAY_S)
         while True:
-            await asyncio.sleep(TYPING_REFRESH_S)
-            with suppress(TelegramError):
+            with suppress(TelegramError):  # a lost typing hint is no reason not to answer
                 await message.reply_chat_action(ChatAction.TYPING)
+            await asyncio.sleep(TYPING_REFRESH_S)
 
-    with suppress(TelegramError):  # a lost typing hint is no reason not to answer
-        await message.reply_chat_action(ChatAction.TYPING)
     task = asyncio.create_task(refresh())
     try:
         yield
@@ -401,7 +405,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
-        .rate_limiter(AIORateLimiter(max_retries=3))  # waits out 429 retry_after, then retries
+        # Waits out 429 retry_after, then retries; keeps under Telegram's overall and per-group limits.
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
         .concurrent_updates(True)  # one slow answer never blocks other users
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -16,7 +16,7 @@ from .settings import Settings
 # Settings the bench hands to child processes (bot, start-up probe) as environment variables.
 _CHILD_SETTINGS = (
     "corpus_dir", "data_dir", "chroma_host", "chroma_port", "chroma_ssl", "collection_prefix", "top_k",
-    "min_relevance", "embedding_threads", "openai_base_url", "openai_model",
+    "min_relevance", "embedding_threads", "openai_base_url", "openai_model", "answer_cache_size",
 )
 
 
@@ -60,8 +60,12 @@ def ratio(numerator: float, denominator: float) -> float:
 
 
 def offline(settings: Settings) -> Settings:
-    """The same settings in offline mode: the latency targets are for the extractive answerer."""
-    return settings.model_copy(update={"openai_api_key": None, "openai_base_url": None})
+    """The same settings in offline mode and without the answer cache.
+
+    The latency targets are for the extractive answerer, and the bench repeats its
+    questions: a cache would measure dictionary look-ups instead.
+    """
+    return settings.model_copy(update={"openai_api_key": None, "openai_base_url": None, "answer_cache_size": 0})
 
 
 def with_data_dir(settings: Settings, data_dir: Path, corpus_dir: Path | None = None) -> Settings:

@@ -132,8 +132,6 @@ def test_private_question_gets_a_cited_reply_with_source_buttons(harness: Harnes
     assert "Sources — Major Prisoner Exchange" in text
     buttons = [b for row in reply.params["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons[0]["text"] == "Source [1]" and buttons[0]["callback_data"].startswith("src|1|prisoner-exchange:")
-    typing = harness.fake.calls_of("sendChatAction")
-    assert typing and typing[0].params["action"] == "typing" and typing[0].at < reply.at
     [commands] = harness.fake.calls_of("setMyCommands")  # registered at start-up
     assert [c["command"] for c in commands.params["commands"]] == ["start", "help", "ask", "source", "about"]
     # The log line follows the send; wait for it rather than racing the bot's thread.
@@ -216,10 +214,10 @@ def test_too_long_question_is_refused_politely(harness: Harness) -> None:
 
 
 def test_llm_mode_shows_the_model_and_a_dead_llm_falls_back_with_a_note(tmp_path: Path) -> None:
-    llm_server = FakeOpenAI().start()
+    llm_server = FakeOpenAI(hang_seconds=1.0).start()
     llm_settings = make_settings(
         tmp_path, openai_base_url=llm_server.base_url, openai_api_key="sk-test-not-a-key", openai_model="fake-model",
-        llm_timeout=0.5, llm_max_retries=0,
+        llm_timeout=3.0, llm_max_retries=0,
     )
     llm_engine = Engine.open(llm_settings)
     try:
@@ -229,6 +227,9 @@ def test_llm_mode_shows_the_model_and_a_dead_llm_falls_back_with_a_note(tmp_path
             llm_server.push("status", (500, "the model is down"))
             h.send(h.fake.private_message(QUESTION))
             [_, fallback] = h.replies(2)
+            llm_server.push("hang")  # a slow model: the user sees "typing…" in the asking topic meanwhile
+            h.send(h.fake.group_message(f"@ArticleAnswerBot {QUESTION}", forum=True, thread_id=77))
+            [_, _, slow] = h.replies(3)
     finally:
         llm_engine.close()
         llm_server.stop()
@@ -236,6 +237,9 @@ def test_llm_mode_shows_the_model_and_a_dead_llm_falls_back_with_a_note(tmp_path
     assert "<i>The language model did not answer" in fallback.params["text"]  # the note, in italics
     assert cited(fallback)  # still the cited offline answer
     assert "sk-test-not-a-key" not in json.dumps([c.params for c in h.fake.calls])
+    [typing] = h.fake.calls_of("sendChatAction")  # fast answers above needed none
+    assert typing.params["action"] == "typing" and typing.params["message_thread_id"] == 77
+    assert typing.at < slow.at and slow.params["message_thread_id"] == 77 and cited(slow)
 
 
 # -- groups --------------------------------------------------------------------------------
@@ -264,8 +268,6 @@ def test_mention_in_a_forum_topic_replies_in_that_topic(harness: Harness) -> Non
     assert reply.params["message_thread_id"] == 77
     assert reply.params["reply_parameters"]["message_id"] == asked["message"]["message_id"]
     assert "120 civilians" in visible(reply) or "civilians" in visible(reply)
-    [typing] = harness.fake.calls_of("sendChatAction")[:1]
-    assert typing.params["message_thread_id"] == 77
 
 
 def test_reply_to_the_bot_is_answered_without_a_mention(harness: Harness) -> None:

@@ -10,7 +10,8 @@ import pytest
 from rag import Engine
 from rag.engine import FALLBACK_NOTE, not_in_article
 from tests.conftest import make_settings
-from tests.openai_fake import FakeOpenAI, passages_in
+from rag.embeddings import MiniLMEmbedding
+from tests.openai_fake import FakeOpenAI, passages_in, quote_first_passage
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,7 @@ def llm_engine(fake_llm: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -
         llm_timeout=0.5,
         llm_max_retries=2,
         llm_retry_base_delay=0.01,
+        answer_cache_size=0,  # every test here is about a call to the model
     )
     engine = Engine.open(settings)
     yield engine
@@ -174,3 +176,21 @@ def test_foreign_sentence_whose_english_is_unsupported_is_dropped(llm_engine: En
     fake_llm.responder = responder
     answer = llm_engine.answer("Де зустрілися переговорники?")
     assert not answer.grounded and answer.citations == []
+
+
+def test_repeated_questions_are_answered_from_the_cache_but_fallbacks_are_not(
+    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    settings = make_settings(
+        tmp_path, openai_base_url=fake_llm.base_url, llm_max_retries=0, llm_retry_base_delay=0, answer_cache_size=8
+    )
+    engine = Engine.open(settings, embedder=embedder)
+    fake_llm.responder = quote_first_passage
+    fake_llm.push("status", (500, "down"))
+    assert engine.answer("Where did the negotiators meet?").mode == "offline-fallback"
+    first = engine.answer("Where did the negotiators meet?")
+    again = engine.answer("  where did the NEGOTIATORS meet? ")
+    assert len(fake_llm.requests) == 2  # the fallback was not kept; the model's answer was
+    assert first.mode == again.mode == "llm"
+    assert (again.text, again.citations) == (first.text, first.citations)
+    assert again.question == "where did the NEGOTIATORS meet?"
