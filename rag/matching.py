@@ -15,6 +15,8 @@ import logging
 import math
 import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from .text import CHAT_SHORTHAND, STOPWORDS, stem, words
 
 log = logging.getLogger(__name__)
 
+OTHER_WORDS_KEPT = 20_000  # vectors of question words the corpus lacks: about 30 MB at most
 SOFT_MATCH_FLOOR = 0.55  # word cosine below this is not a paraphrase, just the same topic
 TYPO_CUTOFF = 0.75  # difflib ratio: one wrong letter in a four-letter word still matches
 _IDIOMS = re.compile(r"\b(take|takes|took|taken|taking) place\b", re.I)  # "take place" means "happen"
@@ -65,6 +68,8 @@ class TermMatcher:
         self._vocab = sorted(vocabulary)
         self._row = {w: i for i, w in enumerate(self._vocab)}
         self._vectors = self._load_or_embed(cache_dir)
+        self._other_words: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # answers run on several threads
         self._passage_stems = {pid: {stem(w) for w in ws} for pid, ws in self._passage_words.items()}
         self._document_frequency: dict[str, int] = {}
         for stems in self._passage_stems.values():
@@ -162,10 +167,24 @@ class TermMatcher:
         return vectors
 
     def word_vectors(self, terms: list[QuestionTerm]) -> np.ndarray:
-        """Vectors of the question's words: from the cache when the corpus has the word."""
-        unknown = [t.word for t in terms if t.word not in self._row]
+        """Vectors of the question's words: the corpus's own, else remembered from earlier questions.
+
+        Embedding the words a question adds was a fifth of an answer's time; people
+        reuse their words, so the vectors are kept (bounded, least recently used out).
+        """
+        with self._lock:
+            remembered = {t.word: self._other_words[t.word] for t in terms if t.word in self._other_words}
+            for word in remembered:
+                self._other_words.move_to_end(word)
+        unknown = list(dict.fromkeys(t.word for t in terms if t.word not in self._row and t.word not in remembered))
         fresh = dict(zip(unknown, self._embedder.embed(unknown))) if unknown else {}
-        rows = [self._vectors[self._row[t.word]] if t.word in self._row else fresh[t.word] for t in terms]
+        if fresh:
+            with self._lock:
+                self._other_words.update(fresh)
+                while len(self._other_words) > OTHER_WORDS_KEPT:
+                    self._other_words.popitem(last=False)
+        known = remembered | fresh
+        rows = [self._vectors[self._row[t.word]] if t.word in self._row else known[t.word] for t in terms]
         return np.vstack(rows) if rows else np.zeros((0, self._vectors.shape[1]), dtype=np.float32)
 
     def similarity(self, vector: np.ndarray, word: str) -> float:
