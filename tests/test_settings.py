@@ -51,3 +51,13 @@ def test_bad_values_give_one_line_naming_the_setting(monkeypatch: pytest.MonkeyP
     line = describe_validation_error(caught.value)
     assert "\n" not in line
     assert "MIN_RELEVANCE" in line and "LOG_LEVEL" in line
+
+
+def test_every_setting_is_documented_in_the_readme_and_env_example() -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    example = (ROOT / ".env.example").read_text()
+    for name in Settings.model_fields:
+        assert f"`{name.upper()}`" in readme, name
+        assert f"# {name.upper()}=" in example, name
