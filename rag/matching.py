@@ -50,6 +50,8 @@ class QuestionTerm:
 
 def same_name(a: str, b: str) -> bool:
     """"Italian" and "Italy", "Ukrainian" and "Ukraine": one name when they share most of a long prefix."""
+    if a[:4] != b[:4]:  # most pairs differ at once; this is the hot path of ranking
+        return False
     shared = len(os.path.commonprefix([a, b]))
     return shared >= max(4, round(0.6 * min(len(a), len(b))))
 
