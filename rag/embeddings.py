@@ -141,7 +141,13 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         return frozenset(w for w in self._model()[1].get_vocab() if w.isalpha())
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text."""
+        """L2-normalised float32 vectors, one row per text.
+
+        Activations are quantized per batch, so a text's vector varies slightly (cosine
+        ~0.99) with its batch-mates: callers that need the same vector every time (a
+        question) embed it alone; a corpus is embedded in a fixed order, so a rebuild
+        reproduces its vectors.
+        """
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
         rows = [self._embed_batch(texts[i : i + BATCH_SIZE]) for i in range(0, len(texts), BATCH_SIZE)]

@@ -179,7 +179,9 @@ class TermMatcher:
             for word in remembered:
                 self._other_words.move_to_end(word)
         unknown = list(dict.fromkeys(t.word for t in terms if t.word not in self._row and t.word not in remembered))
-        fresh = dict(zip(unknown, self._embedder.embed(unknown))) if unknown else {}
+        # One word per call: with dynamic int8 the vector of a text shifts slightly with what it is
+        # batched with, and a remembered vector must not depend on the question that brought it.
+        fresh = {word: self._embedder.embed([word])[0] for word in unknown}
         if fresh:
             with self._lock:
                 self._other_words.update(fresh)
