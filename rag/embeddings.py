@@ -136,6 +136,17 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
                     self._loaded = (session, tokenizer, {i.name for i in session.get_inputs()})
         return self._loaded
 
+    def load_in_background(self) -> None:
+        """Start loading the model now, so start-up overlaps it with opening the index."""
+
+        def load() -> None:
+            try:
+                self._model()
+            except Exception as exc:  # the first real use loads again and raises where it is handled
+                log.debug("embeddings.background_load_failed error=%s", exc)
+
+        threading.Thread(target=load, name="embedding-model-load", daemon=True).start()
+
     def known_words(self) -> frozenset[str]:
         """Whole words of the tokenizer's vocabulary: a cheap English dictionary for spotting typos."""
         return frozenset(w for w in self._model()[1].get_vocab() if w.isalpha())

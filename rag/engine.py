@@ -134,9 +134,10 @@ class Engine:
         Pass ``embedder`` to share one loaded model between engines (tests, benchmarks).
         """
         started = time.perf_counter()
+        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
+        embedder.load_in_background()  # first use waits on the same lock, so this only saves time
         documents = load_documents(settings.corpus_dir)
         passages = SentenceSplitter().split(documents)
-        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
         index = PassageIndex.open(settings, embedder)
         report = index.sync(passages, {d.doc_id: d.title for d in documents}, progress)
         drafter = None
