@@ -136,7 +136,7 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
                     self._loaded = (session, tokenizer, {i.name for i in session.get_inputs()})
         return self._loaded
 
-    def load_in_background(self) -> None:
+    def load_in_background(self) -> threading.Thread:
         """Start loading the model now, so start-up overlaps it with opening the index."""
 
         def load() -> None:
@@ -145,7 +145,9 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
             except Exception as exc:  # the first real use loads again and raises where it is handled
                 log.debug("embeddings.background_load_failed error=%s", exc)
 
-        threading.Thread(target=load, name="embedding-model-load", daemon=True).start()
+        thread = threading.Thread(target=load, name="embedding-model-load", daemon=True)
+        thread.start()
+        return thread
 
     def known_words(self) -> frozenset[str]:
         """Whole words of the tokenizer's vocabulary: a cheap English dictionary for spotting typos."""

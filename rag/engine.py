@@ -134,17 +134,21 @@ class Engine:
         Pass ``embedder`` to share one loaded model between engines (tests, benchmarks).
         """
         started = time.perf_counter()
-        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-        embedder.load_in_background()  # first use waits on the same lock, so this only saves time
         documents = load_documents(settings.corpus_dir)
-        passages = SentenceSplitter().split(documents)
-        index = PassageIndex.open(settings, embedder)
-        report = index.sync(passages, {d.doc_id: d.title for d in documents}, progress)
-        drafter = None
-        if settings.llm_enabled:
-            from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light
+        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
+        loading = embedder.load_in_background()  # first use waits on the same lock, so this only saves time
+        try:
+            passages = SentenceSplitter().split(documents)
+            index = PassageIndex.open(settings, embedder)
+            report = index.sync(passages, {d.doc_id: d.title for d in documents}, progress)
+            drafter = None
+            if settings.llm_enabled:
+                from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light
 
-            drafter = LLMDrafter(settings)
+                drafter = LLMDrafter(settings)
+        except BaseException:
+            loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
+            raise
         engine = cls(settings, embedder, index, documents, passages, drafter)
         engine.last_sync = report
         log.info(
