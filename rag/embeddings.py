@@ -52,8 +52,18 @@ def _tokenizer_path() -> str:
 
 
 def default_model_dir() -> Path:
-    """Where the re-quantized model is cached: one per machine, shared by every data directory."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "exchange-bot" / "models"
+    """Where the re-quantized model is cached: one per machine, shared by every data directory.
+
+    The user's cache folder, or the temp folder where there is no writable home (a service account).
+    """
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        if os.access(base, os.W_OK):
+            return base / "exchange-bot" / "models"
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / "exchange-bot" / "models"
 
 
 def quantized_model(model_dir: Path) -> Path:

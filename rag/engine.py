@@ -39,7 +39,6 @@ ENGLISH_ONLY = (
 )
 
 
-
 def needs_translation(question: str) -> bool:
     """True when most letters are outside the Latin script: the embedding model reads English."""
     letters = [ch for ch in question if ch.isalpha()]
@@ -110,7 +109,6 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.documents = documents
-        self._embedder = embedder
         self._index = index
         self._passages = {p.passage_id: p for p in passages}
         self._ordered = passages
