@@ -59,7 +59,11 @@ def format_answer(answer: Answer, *, question: str | None = None) -> str:
             header += f" — <i>{escape(next(iter(titles)))}</i>"
         lines = [header]
         for citation in answer.citations:
-            line = f"[{citation.n}] “{escape(shorten(citation.quote))}”"
+            if citation.quote.strip() in answer.text:
+                # An offline answer quotes its sources word for word: say where, do not repeat them.
+                line = f"[{citation.n}] quoted above: sentence {citation.passage_id.rpartition(':')[2]}"
+            else:
+                line = f"[{citation.n}] “{escape(shorten(citation.quote))}”"
             if not one_title:
                 line += f" — <i>{escape(citation.document_title)}</i>"
             lines.append(line)

@@ -42,6 +42,15 @@ def test_answer_with_sources_block_is_valid_telegram_html() -> None:
     assert long_line.endswith("…”") and len(long_line) < 240  # long quotes are shortened
 
 
+def test_sources_quoted_word_for_word_in_the_answer_are_not_repeated() -> None:
+    quote = "Negotiators met in Istanbul <last> week."
+    answer = make_answer(f"{quote} [1] They talked. [2]", [citation(1, quote), citation(2, "A two-hour meeting.")])
+    visible = parse_telegram_html(format_answer(answer))
+    assert visible.count("Istanbul") == 1
+    assert "[1] quoted above: sentence 1" in visible
+    assert "[2] “A two-hour meeting.”" in visible
+
+
 def test_sources_name_each_title_when_answers_span_articles() -> None:
     answer = make_answer("A [1]. B [2].", [citation(1, "A.", "First"), citation(2, "B.", "Second")])
     visible = parse_telegram_html(format_answer(answer))
