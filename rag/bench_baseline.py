@@ -13,10 +13,11 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .bench_stats import Figure, contains_evidence, percentile, ratio, with_data_dir
+from .bench_stats import Figure, percentile, ratio, with_data_dir
 from .corpus import SentenceSplitter, load_documents
 from .embeddings import MiniLMEmbedding
 from .engine import Engine
+from .evaluate import contains_evidence
 from .index import PassageIndex
 
 if TYPE_CHECKING:

@@ -89,10 +89,5 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def contains_evidence(text: str, evidence: list[str]) -> bool:
-    """The eval's relevance rule (shared/eval/README.md): an exact evidence substring."""
-    return any(snippet in text for snippet in evidence)
-
-
 def directory_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20

@@ -68,17 +68,18 @@ def _has_fact(text: str, fact: str | list[str]) -> bool:
     return any(option.casefold() in text.casefold() for option in options)
 
 
-def _relevant(passage_text: str, evidence: list[str]) -> bool:
+def contains_evidence(passage_text: str, evidence: list[str]) -> bool:
+    """The relevance rule of shared/eval/README.md: the text holds one of the exact evidence strings."""
     return any(snippet in passage_text for snippet in evidence)
 
 
 def _first_relevant(evidence: list[Evidence], gold: list[str]) -> int | None:
-    return next((rank for rank, e in enumerate(evidence, start=1) if _relevant(e.passage.text, gold)), None)
+    return next((rank for rank, e in enumerate(evidence, start=1) if contains_evidence(e.passage.text, gold)), None)
 
 
 def score_question(question: EvalQuestion, answer: Answer) -> QuestionResult:
     """How one answer fares against its expected facts and evidence."""
-    cited_relevant = sum(_relevant(c.quote, question.evidence) for c in answer.citations)
+    cited_relevant = sum(contains_evidence(c.quote, question.evidence) for c in answer.citations)
     if question.answerable:
         correct = answer.grounded and all(_has_fact(answer.text, f) for f in question.facts)
     else:
