@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from tokenizers import Tokenizer
 
@@ -197,10 +197,10 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
     def name() -> str:
         return "exchange-bot-minilm-int8"
 
-    def default_space(self) -> str:
+    def default_space(self) -> Space:
         return "cosine"
 
-    def supported_spaces(self) -> list[str]:
+    def supported_spaces(self) -> list[Space]:
         return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from .citations import DraftSentence
 from .errors import LLMUnavailableError
@@ -83,7 +83,8 @@ class LLMDrafter:
         self._retries = settings.llm_max_retries
         self._base_delay = settings.llm_retry_base_delay
         self.model = settings.openai_model
-        api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+        # Local servers (Ollama, vLLM, llama.cpp) need no key, but the client insists on one.
+        api_key = settings.openai_api_key or SecretStr("not-needed")
         chat = ChatOpenAI(
             model=settings.openai_model,
             api_key=api_key,
