@@ -93,3 +93,12 @@ def test_installed_console_script_answers_offline(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["grounded"] and "390" in payload["answer"]
+
+
+def test_bench_command_prints_one_json_object_for_the_named_sections(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["bench", "--quick", "--json", "-s", "latency", "-s", "floor"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report["sections"]) == {"latency", "floor"}
+    assert report["sections"]["latency"]["p50_ms"]["median"] > 0
+    assert report["sections"]["floor"]["overhead_ratio"]["median"] > 0
