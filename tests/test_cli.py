@@ -102,3 +102,10 @@ def test_bench_command_prints_one_json_object_for_the_named_sections(cli_env: di
     assert set(report["sections"]) == {"latency", "floor"}
     assert report["sections"]["latency"]["p50_ms"]["median"] > 0
     assert report["sections"]["floor"]["overhead_ratio"]["median"] > 0
+
+
+def test_serve_without_a_token_says_how_to_get_one(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "BotFather" in result.output and "TELEGRAM_BOT_TOKEN" in result.output
+    assert "Traceback" not in result.output
