@@ -74,8 +74,7 @@ class CitationChecker:
         for row, (text, check, ids) in enumerate(cleaned):
             known = [retrieved[i] for i in dict.fromkeys(ids) if i in retrieved]
             dropped_ids += len(set(ids)) - len(known)
-            shown_numbers_ok = not known or numbers(text) <= numbers(" ".join(p.text for p in known))
-            if not known or not shown_numbers_ok or not self._supported(check, known, lambda row=row: draft_vectors()[row]):
+            if not known or not self._supported(text, check, known, lambda row=row: draft_vectors()[row]):
                 dropped_sentences += 1
                 continue
             kept.append((text, known))
@@ -104,11 +103,13 @@ class CitationChecker:
             text=" ".join(parts), citations=citations, dropped_sentences=dropped_sentences, dropped_ids=dropped_ids
         )
 
-    def _supported(self, sentence: str, cited: list[Passage], vector: Callable[[], np.ndarray]) -> bool:
+    def _supported(self, shown: str, check: str, cited: list[Passage], vector: Callable[[], np.ndarray]) -> bool:
+        """Whether ``cited`` supports the sentence: ``shown`` is what readers see, ``check`` its English rendering."""
         source = " ".join(p.text for p in cited)
-        if not numbers(sentence) <= numbers(source):
+        stated = numbers(source)
+        if not numbers(shown) <= stated or (check != shown and not numbers(check) <= stated):
             return False  # a number the cited passages never state is invented
-        sentence_terms = set(terms(sentence))
+        sentence_terms = set(terms(check))
         if sentence_terms and len(sentence_terms & set(terms(source))) / len(sentence_terms) >= LEXICAL_SUPPORT:
             return True
         cited_vectors = self._embedder.embed([p.text for p in cited])
