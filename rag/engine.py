@@ -12,7 +12,7 @@ import time
 import unicodedata
 from collections import OrderedDict
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .citations import CitationChecker, DraftSentence
 from .corpus import SentenceSplitter, load_documents
@@ -156,7 +156,7 @@ class Engine:
         return engine
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> Literal["offline", "llm"]:
         return "llm" if self._llm else "offline"
 
     def answer(self, question: str) -> Answer:
@@ -174,15 +174,17 @@ class Engine:
         return answer
 
     def _answer(self, text: str, started: float) -> Answer:
-        search_text = self._matcher.correct_spelling(text)
-        mode: AnswerMode = "llm" if self._llm else "offline"
+        mode: AnswerMode = self.mode
         note = None
         if self._llm and needs_translation(text):
             try:
                 search_text = self._llm.translate(text)
             except LLMUnavailableError as exc:
                 log.warning("answer.llm_fallback stage=translate reason=%s", exc)
-                mode, note = "offline-fallback", FALLBACK_NOTE
+                mode, note, search_text = "offline-fallback", FALLBACK_NOTE, text
+        else:
+            # The corpus vocabulary is English: spelling is corrected only for text searched as written.
+            search_text = self._matcher.correct_spelling(text)
         if mode != "llm" and self._corpus_is_latin and needs_translation(search_text):
             return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
         evidence = self._retriever.retrieve(search_text, self.settings.top_k).evidence
@@ -246,7 +248,7 @@ class Engine:
 
     def info(self) -> EngineInfo:
         return EngineInfo(
-            mode="llm" if self._llm else "offline",
+            mode=self.mode,
             llm_model=self.settings.openai_model if self._llm else None,
             embedding_model=MODEL_NAME,
             index_location=self._index.location,
