@@ -116,6 +116,11 @@ def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
     return context.application.bot_data["engine"]
 
 
+def markup_refused(err: BadRequest) -> bool:
+    """Telegram could not parse our HTML: the words still go out, as plain text."""
+    return "can't parse entities" in err.message.lower()
+
+
 async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup | None = None) -> Message:
     """Reply with HTML split to Telegram's limit; resend a part as plain text if refused.
 
@@ -131,7 +136,7 @@ async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup
         try:
             sent = await message.reply_text(part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, **kwargs)
         except BadRequest as err:
-            if "can't parse entities" not in err.message.lower():
+            if not markup_refused(err):
                 raise
             # The user must never get silence: the same words without markup always parse.
             logger.warning("reply.plain_fallback chat=%s reason=%s", message.chat_id, err.message)
@@ -357,7 +362,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     try:
         await query.answer([result(html, ParseMode.HTML)], cache_time=60)
     except BadRequest as err:
-        if "can't parse entities" not in err.message.lower():
+        if not markup_refused(err):
             raise
         await query.answer([result(html_to_plain(html), None)], cache_time=60)
     logger.info(
