@@ -23,6 +23,7 @@ from .index import PassageIndex, ProgressCallback, SyncReport
 from .keyword import KeywordIndex
 from .matching import TermMatcher
 from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
+from .rerank import Ranking, Reranker
 from .retrieve import Retriever
 from .settings import Settings
 
@@ -116,7 +117,8 @@ class Engine:
         self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
         cache_dir = None if settings.chroma_host else settings.data_dir
         self._matcher = TermMatcher(embedder, passages, cache_dir)
-        self._extractive = ExtractiveAnswerer(self._matcher, settings.min_relevance)
+        self._reranker = Reranker(self._matcher)
+        self._extractive = ExtractiveAnswerer(settings.min_relevance)
         self._checker = CitationChecker(embedder, self._documents)
         self._llm = llm
         self.last_sync: SyncReport | None = None
@@ -187,7 +189,8 @@ class Engine:
             search_text = self._matcher.correct_spelling(text)
         if mode != "llm" and self._corpus_is_latin and needs_translation(search_text):
             return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
-        evidence = self._retriever.retrieve(search_text, self.settings.top_k).evidence
+        ranking = self._ranked(search_text)
+        evidence = ranking.evidence
         drafts: list[DraftSentence] | None = None
         if mode == "llm" and self._llm:
             try:
@@ -196,7 +199,7 @@ class Engine:
                 log.warning("answer.llm_fallback stage=answer reason=%s", exc)
                 mode, note = "offline-fallback", FALLBACK_NOTE
         if drafts is None:
-            drafts = self._extractive.draft(search_text, evidence)
+            drafts = self._extractive.draft(ranking)
         checked = self._checker.check(drafts, evidence)
         if not checked.citations:
             return self._finish(text, not_in_article(self.documents), [], mode, started, note, evidence)
@@ -215,9 +218,10 @@ class Engine:
         """The Answer, with its latency, and one log line an operator can use."""
         latency = (time.perf_counter() - started) * 1000
         log.info(
-            "answer mode=%s grounded=%s citations=%s top_similarity=%.3f latency_ms=%.1f",
+            "answer mode=%s grounded=%s citations=%s top_similarity=%.3f top_relevance=%.3f latency_ms=%.1f",
             mode, bool(citations), [c.passage_id for c in citations],
-            max((e.dense_similarity for e in evidence), default=0.0), latency,
+            max((e.dense_similarity for e in evidence), default=0.0),
+            max((e.relevance for e in evidence), default=0.0), latency,
         )
         return Answer(
             question=question,
@@ -230,10 +234,14 @@ class Engine:
             evidence=evidence,
         )
 
+    def _ranked(self, search_text: str) -> Ranking:
+        """Fused retrieval, then re-ranked by how well each passage answers: the one retrieval step."""
+        return self._reranker.rank(search_text, self._retriever.retrieve(search_text, self.settings.top_k).evidence)
+
     def retrieve(self, question: str) -> list[Evidence]:
-        """The evidence ``answer`` would use (for eval and benchmarks); typos are corrected first."""
+        """The evidence ``answer`` would use, best first (for eval and benchmarks); typos are corrected first."""
         text = self._matcher.correct_spelling(clean_question(question, self.settings.max_question_chars))
-        return self._retriever.retrieve(text, self.settings.top_k).evidence
+        return self._ranked(text).evidence
 
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:
         """The passage and up to ``window`` neighbours each side from the same document, in order."""

@@ -1,9 +1,10 @@
 """Answer quality of the offline engine, scored by the project's eval harness (``rag.evaluate``).
 
-Two sets: the shared sample (``qa.jsonl``, held to the issue's Done-when targets)
-and our own held-out paraphrases (typos, group-chat phrasing, yes/no, tricky
-unanswerables), held to a floor a little under what we measure so a harmless
-change does not flake. The Ukrainian/Russian set offline must get the honest
+The shared sample (``qa.jsonl``) is held to the issue's Done-when targets; our
+own held-out sets (``paraphrases.jsonl``: typos, group-chat phrasing, yes/no,
+tricky unanswerables; ``unseen.jsonl``: written before the re-ranker was tuned)
+are held to a floor a little under what we measure so a harmless change does
+not flake. The Ukrainian/Russian set offline must get the honest
 "ask in English" note: the packaged MiniLM model is English-only.
 
 Run with ``-s`` to see the figures and the misses.
@@ -48,24 +49,32 @@ def test_sample_questions_meet_the_answer_and_refusal_targets(sample: EvalReport
     assert sample.refusal_accuracy >= 0.95
 
 
-def test_sample_questions_hold_citation_and_retrieval_at_the_measured_level(sample: EvalReport) -> None:
-    # The Done-when targets are 0.95; we measure 0.933 for both. The one miss is q04 "Where did the exchange
-    # take place?": the Belarus sentence ranks low in dense and BM25 retrieval, and the answerer quotes the
-    # Istanbul sentence instead. Held at the measured level so any further loss fails.
-    assert sample.citation_precision >= 0.93
-    assert sample.hit_at_3 >= 0.93
+def test_sample_questions_meet_the_citation_and_retrieval_targets(sample: EvalReport) -> None:
+    # hit@3 is over Answer.evidence: fused retrieval re-ranked by how well each passage answers (rag.rerank).
+    assert sample.citation_precision >= 0.95
+    assert sample.hit_at_3 >= 0.95
 
 
-def test_held_out_paraphrases_stay_above_their_floor(engine: Engine) -> None:
-    result = evaluate(engine, load_questions(DATA / "paraphrases.jsonl"))
-    report("paraphrases.jsonl", result)
-    # Measured (top_k=12, re-quantized model): accuracy 0.783, citation precision 0.706, refusal 0.682,
-    # hit@3 0.848 (0.652, 0.652, 0.591, 0.848 before the answerer work). Floors sit about two questions under,
-    # so only a real regression fails.
-    assert result.answer_accuracy >= 0.74
-    assert result.citation_precision >= 0.65
-    assert result.refusal_accuracy >= 0.59
-    assert result.hit_at_3 >= 0.82
+@pytest.mark.parametrize(
+    ("name", "floors"),
+    [
+        # Measured: accuracy 0.848, citation precision 0.796, refusal 0.773, hit@3 0.957
+        # (0.783, 0.706, 0.682, 0.848 before the re-ranker; 0.652, 0.652, 0.591, 0.848 before the answerer work).
+        ("paraphrases.jsonl", (0.80, 0.75, 0.72, 0.91)),
+        # Written before the re-ranker's weights were tried, and not fitted since. Measured: accuracy 0.909,
+        # citation precision 0.833, refusal 0.625, hit@3 1.000 (0.773, 0.739, 0.625, 0.909 before the re-ranker).
+        ("unseen.jsonl", (0.86, 0.78, 0.5, 0.95)),
+    ],
+)
+def test_held_out_sets_stay_above_their_floor(engine: Engine, name: str, floors: tuple[float, ...]) -> None:
+    result = evaluate(engine, load_questions(DATA / name))
+    report(name, result)
+    # Floors sit about one or two questions under what we measure, so only a real regression fails.
+    accuracy, precision, refusal, hit_at_3 = floors
+    assert result.answer_accuracy >= accuracy
+    assert result.citation_precision >= precision
+    assert result.refusal_accuracy >= refusal
+    assert result.hit_at_3 >= hit_at_3
 
 
 def test_multilingual_questions_offline_get_the_honest_language_note(engine: Engine) -> None:
@@ -78,7 +87,7 @@ def test_multilingual_questions_offline_get_the_honest_language_note(engine: Eng
         assert answer.text == ENGLISH_ONLY and not answer.citations, q.qid
 
 
-@pytest.mark.parametrize("name", ["paraphrases.jsonl", "multilingual.jsonl"])
+@pytest.mark.parametrize("name", ["paraphrases.jsonl", "unseen.jsonl", "multilingual.jsonl"])
 def test_held_out_sets_quote_the_article_exactly(name: str) -> None:
     article = "\n".join(p.read_text(encoding="utf-8") for p in CORPUS.glob("*.md"))
     for q in load_questions(DATA / name):
