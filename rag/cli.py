@@ -102,6 +102,12 @@ def index(verbose: Verbose = False) -> None:
             f"{report.added} added, {report.updated} updated, {report.removed} removed, {report.unchanged} unchanged; "
             f"{report.embedded} embedded in {report.seconds:.2f} s."
         )
+        multilingual = engine.last_multilingual_sync
+        if multilingual is not None:
+            console.print(
+                f"Multilingual search: {multilingual.embedded} embedded in {multilingual.seconds:.2f} s "
+                f"({multilingual.unchanged} unchanged)."
+            )
 
 
 @app.command()

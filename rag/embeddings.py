@@ -23,7 +23,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import onnxruntime as ort
@@ -38,6 +38,17 @@ MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
 BATCH_SIZE = 64
 
 log = logging.getLogger(__name__)
+
+
+class PassageEmbedder(Protocol):
+    """What the index needs of an embedding model (a Chroma embedding function with a name and size)."""
+
+    model_name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+    def __call__(self, input: Documents) -> Embeddings: ...
 
 
 def _model_path() -> str:
@@ -117,6 +128,9 @@ def default_threads() -> int:
 @register_embedding_function
 class MiniLMEmbedding(EmbeddingFunction[Documents]):
     """Chroma embedding function over the packaged MiniLM ONNX model."""
+
+    model_name = MODEL_NAME
+    dimension = DIMENSION
 
     def __init__(self, threads: int = 0, model_dir: Path | None = None) -> None:
         self.threads = threads or default_threads()

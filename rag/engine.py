@@ -29,6 +29,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .llm import LLMDrafter
+    from .multilingual import CrossLingualAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,11 @@ def needs_translation(question: str) -> bool:
     letters = [ch for ch in question if ch.isalpha()]
     latin = sum(1 for ch in letters if ch.isascii() or "\u00c0" <= ch <= "\u024f")
     return bool(letters) and latin / len(letters) < 0.7
+
+
+def is_latin_corpus(passages: list[Passage]) -> bool:
+    """The article's own script: a question in another script is searched across languages."""
+    return not needs_translation(" ".join(p.text for p in passages[:50]))
 
 
 def not_in_article(documents: list[Document]) -> str:
@@ -107,6 +113,7 @@ class Engine:
         documents: list[Document],
         passages: list[Passage],
         llm: LLMDrafter | None = None,
+        crosslingual: CrossLingualAnswerer | None = None,
     ) -> None:
         self.settings = settings
         self.documents = documents
@@ -121,9 +128,11 @@ class Engine:
         self._extractive = ExtractiveAnswerer(settings.min_relevance)
         self._checker = CitationChecker(embedder, self._documents)
         self._llm = llm
+        self._crosslingual = crosslingual
         self.last_sync: SyncReport | None = None
+        self.last_multilingual_sync: SyncReport | None = None
         self._cache = AnswerCache(settings.answer_cache_size)
-        self._corpus_is_latin = not needs_translation(" ".join(p.text for p in passages[:50]))
+        self._corpus_is_latin = is_latin_corpus(passages)
 
     @classmethod
     def open(
@@ -140,7 +149,16 @@ class Engine:
         try:
             passages = SentenceSplitter().split(documents)
             index = PassageIndex.open(settings, embedder)
-            report = index.sync(passages, {d.doc_id: d.title for d in documents}, progress)
+            titles = {d.doc_id: d.title for d in documents}
+            report = index.sync(passages, titles, progress)
+            crosslingual, multilingual_report = None, None
+            if settings.multilingual_search and is_latin_corpus(passages):
+                from .multilingual import CrossLingualAnswerer, E5Embedding  # its model loads on first use
+
+                e5 = E5Embedding()
+                multilingual_index = PassageIndex.open(settings, e5)
+                multilingual_report = multilingual_index.sync(passages, titles, progress)
+                crosslingual = CrossLingualAnswerer(e5, multilingual_index, {p.passage_id: p for p in passages})
             drafter = None
             if settings.llm_enabled:
                 from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light
@@ -149,8 +167,9 @@ class Engine:
         except BaseException:
             loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
             raise
-        engine = cls(settings, embedder, index, documents, passages, drafter)
+        engine = cls(settings, embedder, index, documents, passages, drafter, crosslingual)
         engine.last_sync = report
+        engine.last_multilingual_sync = multilingual_report
         log.info(
             "engine.ready mode=%s documents=%d passages=%d index=%s seconds=%.2f",
             engine.mode, len(documents), len(passages), index.location, time.perf_counter() - started,
@@ -188,7 +207,7 @@ class Engine:
             # The corpus vocabulary is English: spelling is corrected only for text searched as written.
             search_text = self._matcher.correct_spelling(text)
         if mode != "llm" and self._corpus_is_latin and needs_translation(search_text):
-            return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
+            return self._answer_across_languages(text, mode, started, note)
         ranking = self._ranked(search_text)
         evidence = ranking.evidence
         drafts: list[DraftSentence] | None = None
@@ -201,6 +220,21 @@ class Engine:
         if drafts is None:
             drafts = self._extractive.draft(ranking)
         checked = self._checker.check(drafts, evidence)
+        if not checked.citations:
+            return self._finish(text, not_in_article(self.documents), [], mode, started, note, evidence)
+        return self._finish(text, checked.text, checked.citations, mode, started, note, evidence)
+
+    def _answer_across_languages(self, text: str, mode: AnswerMode, started: float, note: str | None) -> Answer:
+        """Offline, a question in another script: quote the English sentence the multilingual model finds."""
+        if self._crosslingual is None:
+            return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
+        from .multilingual import NOTES, REFUSAL_NOTES, reader_language
+
+        evidence = self._crosslingual.search(text, self.settings.top_k)
+        checked = self._checker.check(self._crosslingual.draft(text, evidence), evidence)
+        language = reader_language(text)
+        notes = NOTES if checked.citations else REFUSAL_NOTES
+        note = " ".join(n for n in (note, notes[language]) if n)
         if not checked.citations:
             return self._finish(text, not_in_article(self.documents), [], mode, started, note, evidence)
         return self._finish(text, checked.text, checked.citations, mode, started, note, evidence)

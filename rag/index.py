@@ -15,7 +15,7 @@ from chromadb.api.client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from .corpus import slugify
-from .embeddings import DIMENSION, MODEL_NAME, MiniLMEmbedding
+from .embeddings import MODEL_NAME, PassageEmbedder
 from .errors import IndexUnavailableError
 from .models import Passage
 from .settings import Settings
@@ -37,9 +37,9 @@ class SyncReport:
     seconds: float
 
 
-def collection_name(prefix: str) -> str:
+def collection_name(prefix: str, model_name: str = MODEL_NAME) -> str:
     """Name carries the embedding model, so a model change can never mix vectors."""
-    return f"{slugify(prefix)}-{slugify(MODEL_NAME)}"[:512]
+    return f"{slugify(prefix)}-{slugify(model_name)}"[:512]
 
 
 def make_client(settings: Settings) -> chromadb.api.ClientAPI:
@@ -55,9 +55,13 @@ def make_client(settings: Settings) -> chromadb.api.ClientAPI:
 
 
 class PassageIndex:
-    """One Chroma collection of sentence passages, kept in step with the corpus by content hash."""
+    """One Chroma collection of sentence passages, kept in step with the corpus by content hash.
 
-    def __init__(self, client: chromadb.api.ClientAPI, embedder: MiniLMEmbedding, name: str, location: str) -> None:
+    One per embedding model: the English model's collection answers every question,
+    the multilingual model's (rag.multilingual) questions in other languages.
+    """
+
+    def __init__(self, client: chromadb.api.ClientAPI, embedder: PassageEmbedder, name: str, location: str) -> None:
         self._embedder = embedder
         self.location = location
         self._size = 0
@@ -65,16 +69,20 @@ class PassageIndex:
         self._collection = client.get_or_create_collection(
             name=name,
             embedding_function=embedder,
-            metadata={"hnsw:space": "cosine", "embedding_model": MODEL_NAME, "embedding_dimension": DIMENSION},
+            metadata={
+                "hnsw:space": "cosine",
+                "embedding_model": embedder.model_name,
+                "embedding_dimension": embedder.dimension,
+            },
         )
 
     @classmethod
-    def open(cls, settings: Settings, embedder: MiniLMEmbedding) -> "PassageIndex":
+    def open(cls, settings: Settings, embedder: PassageEmbedder) -> "PassageIndex":
         """Open (or create) the collection; a corrupt embedded index is moved aside and rebuilt.
 
         Raises ``IndexUnavailableError`` when a Chroma server cannot be reached.
         """
-        name = collection_name(settings.collection_prefix)
+        name = collection_name(settings.collection_prefix, embedder.model_name)
         if settings.chroma_host:
             location = f"chroma server {settings.chroma_host}:{settings.chroma_port}"
             try:

@@ -46,6 +46,8 @@ def make_settings(base: Path, **overrides: object) -> Settings:
         "telegram_bot_token": None,
         "telegram_base_url": None,
         "webhook_url": None,
+        # The multilingual model embeds every passage a second time: only the tests about it turn it on.
+        "multilingual_search": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -64,8 +66,8 @@ def embedder() -> MiniLMEmbedding:
 
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) -> Iterator[Engine]:
-    """One offline engine for the whole run."""
-    built = Engine.open(make_settings(tmp_path_factory.mktemp("engine")), embedder=embedder)
+    """One offline engine for the whole run, with the default settings (multilingual search on)."""
+    built = Engine.open(make_settings(tmp_path_factory.mktemp("engine"), multilingual_search=True), embedder=embedder)
     yield built
     built.close()
 

@@ -4,8 +4,8 @@ The shared sample (``qa.jsonl``) is held to the issue's Done-when targets; our
 own held-out sets (``paraphrases.jsonl``: typos, group-chat phrasing, yes/no,
 tricky unanswerables; ``unseen.jsonl``: written before the re-ranker was tuned)
 are held to a floor a little under what we measure so a harmless change does
-not flake. The Ukrainian/Russian set offline must get the honest
-"ask in English" note: the packaged MiniLM model is English-only.
+not flake. The Ukrainian/Russian set is answered offline through the
+multilingual model, which quotes the English sentence.
 
 Run with ``-s`` to see the figures and the misses.
 """
@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from rag import Engine
-from rag.engine import ENGLISH_ONLY
 from rag.evaluate import EvalReport, evaluate, load_questions
 from tests.conftest import QA_FILE, load_questions as require_questions
 
@@ -77,14 +76,18 @@ def test_held_out_sets_stay_above_their_floor(engine: Engine, name: str, floors:
     assert result.hit_at_3 >= hit_at_3
 
 
-def test_multilingual_questions_offline_get_the_honest_language_note(engine: Engine) -> None:
-    """Offline, the English-only model cannot search Ukrainian or Russian: say so, cite nothing."""
+def test_multilingual_questions_offline_find_the_english_sentence(engine: Engine) -> None:
+    """Offline, Ukrainian and Russian questions are searched by the multilingual model (rag.multilingual)."""
     questions = load_questions(DATA / "multilingual.jsonl")
     for lang in ("uk", "ru"):
         report(f"multilingual.jsonl [{lang}]", evaluate(engine, [q for q in questions if q.qid.endswith(lang)]))
-    for q in questions:
-        answer = engine.answer(q.question)
-        assert answer.text == ENGLISH_ONLY and not answer.citations, q.qid
+    result = evaluate(engine, questions)
+    report("multilingual.jsonl", result)
+    # Measured: accuracy 0.727, citation precision 0.842, refusal 0.812 (uk 0.727/0.889/0.875, ru 0.727/0.800/0.750).
+    # Its two thresholds were calibrated on this set: these are the figures it was fitted to, not a held-out score.
+    assert result.answer_accuracy >= 0.68
+    assert result.citation_precision >= 0.8
+    assert result.refusal_accuracy >= 0.75
 
 
 @pytest.mark.parametrize("name", ["paraphrases.jsonl", "unseen.jsonl", "multilingual.jsonl"])

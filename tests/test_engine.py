@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from rag import EmptyQuestionError, Engine, QuestionTooLongError
+from rag.embeddings import MiniLMEmbedding
 from rag.engine import ENGLISH_ONLY, not_in_article
+from tests.conftest import make_settings
 
 
 def test_answer_cites_the_sentence_it_quotes(engine: Engine) -> None:
@@ -79,8 +82,39 @@ def test_info_describes_what_is_served(engine: Engine) -> None:
     assert info.documents[0].title.startswith("Major Prisoner Exchange")
 
 
-@pytest.mark.parametrize("question", ["Скільки людей обміняли?", "Сколько человек обменяли?"])
-def test_offline_questions_in_another_script_get_an_honest_language_note(engine: Engine, question: str) -> None:
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [
+        ("Скільки людей обміняли загалом?", "Статтю написано англійською"),
+        ("Сколько всего человек обменяли?", "Статья написана по-английски"),
+    ],
+)
+def test_offline_questions_in_ukrainian_or_russian_get_the_english_sentence(
+    engine: Engine, question: str, note: str
+) -> None:
     answer = engine.answer(question)
+    assert answer.grounded and answer.mode == "offline"
+    assert "390" in answer.text and answer.citations[0].quote in answer.text
+    assert answer.note is not None and answer.note.startswith(note)
+
+
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [("Скільки танків було знищено?", "У статті немає"), ("Кто выиграл выборы?", "В статье нет")],
+)
+def test_offline_foreign_questions_the_article_does_not_answer_are_refused(
+    engine: Engine, question: str, note: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.grounded and answer.citations == []
+    assert answer.text == not_in_article(engine.documents)
+    assert answer.note is not None and answer.note.startswith(note)
+
+
+def test_without_multilingual_search_other_scripts_get_an_honest_language_note(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    engine = Engine.open(make_settings(tmp_path, multilingual_search=False), embedder=embedder)
+    answer = engine.answer("Скільки людей обміняли?")
     assert not answer.grounded and answer.citations == []
     assert answer.text == ENGLISH_ONLY  # not "the article does not say", which would mislead

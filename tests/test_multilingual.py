@@ -1,0 +1,51 @@
+"""The multilingual path's own parts: the reader's language, the kind of answer asked for, the model."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from rag.multilingual import E5Embedding, question_kind, reader_language
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("Скільки людей обміняли?", "uk"), ("Сколько человек обменяли?", "ru"), ("Где прошёл обмен?", "ru"),
+     ("Τι συνέβη;", "en")],
+)
+def test_reader_language_picks_the_note_language(question: str, language: str) -> None:
+    assert reader_language(question) == language
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Скільки цивільних звільнили?", "number"),
+        ("Скільки часу тривала зустріч?", "duration"),
+        ("Когда началось вторжение?", "time"),
+        ("Де відбувся обмін?", "place"),
+        ("Что сказал Лавров?", None),
+    ],
+)
+def test_question_kind_in_ukrainian_and_russian(question: str, kind: str | None) -> None:
+    assert question_kind(question) == kind
+
+
+def test_e5_puts_a_question_next_to_its_answer_across_languages() -> None:
+    e5 = E5Embedding()
+    passages = e5.embed(["The talks were held in Istanbul.", "The recipe needs beetroot and cabbage."])
+    assert passages.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
+    question = e5.embed_query("Де відбулися переговори?")
+    assert question @ passages[0] > question @ passages[1]
+
+
+def test_e5_gives_the_same_vector_from_several_threads() -> None:
+    """The bot answers on several threads; the C engine's buffers must not be shared mid-call."""
+    e5 = E5Embedding()
+    alone = e5.embed_query("Скільки людей обміняли?")
+    with ThreadPoolExecutor(4) as pool:
+        vectors = list(pool.map(lambda _: e5.embed_query("Скільки людей обміняли?"), range(16)))
+    assert all(np.allclose(v, alone, atol=1e-6) for v in vectors)
