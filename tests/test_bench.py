@@ -22,7 +22,7 @@ def _figures(section: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def quick_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    settings: Settings = make_settings(tmp_path_factory.mktemp("bench"))
+    settings: Settings = make_settings(tmp_path_factory.mktemp("bench"), multilingual_search=True)  # the default
     return run_bench(settings, quick=True)
 
 
@@ -46,6 +46,8 @@ def test_quick_run_reports_what_issue_4_asks(quick_result: dict[str, Any]) -> No
     sections = quick_result["sections"]
     start = sections["start"]
     assert start["warm_embedded"] == 0 and start["cold_embedded"] > 0
+    assert 0 < start["cold_multilingual_sync_s"]["median"] < start["cold_build_s"]["median"]
+    assert sections["latency"]["multilingual"]["p50_ms"]["median"] > 0
     assert sections["floor"]["overhead_ratio"]["median"] > 0
     baseline = sections["baseline"]
     assert baseline["baseline_chunks"] > 0 and baseline["our_passages"] > baseline["baseline_chunks"]
