@@ -12,28 +12,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import secrets
-import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from typing import NoReturn
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
-    LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -59,8 +52,9 @@ from bot_format import (
 )
 from bot_logging import configure_logging
 from bot_policy import Access, SlidingWindowLimiter, addressed_question
+from bot_reply import NO_PREVIEW, SOURCE_PREFIX, markup_refused, send_html, source_keyboard, typing
+from bot_transport import base_urls, serve
 from rag import (
-    Answer,
     EmptyQuestionError,
     Engine,
     QuestionTooLongError,
@@ -82,88 +76,13 @@ COMMANDS = [
     BotCommand("source", "Full passage behind citation N: /source N"),
     BotCommand("about", "Mode, model and index"),
 ]
-ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY, Update.CALLBACK_QUERY]
-SOURCE_PREFIX = "src"  # callback_data "src|<n>|<passage_id>", at most 64 bytes
-TYPING_REFRESH_S = 4.5  # Telegram shows "typing…" for 5 s per sendChatAction
-TYPING_DELAY_S = 0.3  # answers faster than this need no hint
 MIN_INLINE_CHARS = 3
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 NON_TEXT_HINT = "I can only read text: please type your question about the article."
 APOLOGY = "Sorry, something went wrong while answering. Please try again."
 
 
-def base_urls(setting: str) -> tuple[str, str]:
-    """Bot API and file URLs from TELEGRAM_BASE_URL (``http://host:8081`` or ``…/bot``)."""
-    base = setting.rstrip("/")
-    if not base.endswith("/bot"):
-        base += "/bot"
-    return base, base[: -len("/bot")] + "/file/bot"
-
-
-def source_keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
-    """One button per citation; skipped if a passage id makes callback_data over 64 bytes."""
-    buttons = []
-    for citation in answer.citations:
-        data = f"{SOURCE_PREFIX}|{citation.n}|{citation.passage_id}"
-        if len(data.encode()) <= 64:
-            buttons.append(InlineKeyboardButton(f"Source [{citation.n}]", callback_data=data))
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
-
-
 def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
     return context.application.bot_data["engine"]
-
-
-def markup_refused(err: BadRequest) -> bool:
-    """Telegram could not parse our HTML: the words still go out, as plain text."""
-    return "can't parse entities" in err.message.lower()
-
-
-async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Reply with HTML split to Telegram's limit; resend a part as plain text if refused.
-
-    In groups the first part quotes the asking message; every part stays in its forum topic
-    (``reply_text`` carries ``message_thread_id`` over).  The keyboard goes on the last part.
-    """
-    parts = split_html(html)
-    quote = message.chat.type != ChatType.PRIVATE
-    sent = message
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        kwargs = {"reply_markup": markup if last else None, "do_quote": quote and index == 0}
-        try:
-            sent = await message.reply_text(part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, **kwargs)
-        except BadRequest as err:
-            if not markup_refused(err):
-                raise
-            # The user must never get silence: the same words without markup always parse.
-            logger.warning("reply.plain_fallback chat=%s reason=%s", message.chat_id, err.message)
-            sent = await message.reply_text(html_to_plain(part), link_preview_options=NO_PREVIEW, **kwargs)
-    return sent
-
-
-@asynccontextmanager
-async def typing(message: Message) -> AsyncIterator[None]:
-    """Show "typing…" once an answer takes a moment, and keep it up until the block ends.
-
-    Most offline answers are ready before a user could see the hint: skipping it
-    then halves the requests the bot sends to Telegram.
-    """
-
-    async def refresh() -> None:
-        await asyncio.sleep(TYPING_DELAY_S)
-        while True:
-            with suppress(TelegramError):  # a lost typing hint is no reason not to answer
-                await message.reply_chat_action(ChatAction.TYPING)
-            await asyncio.sleep(TYPING_REFRESH_S)
-
-    task = asyncio.create_task(refresh())
-    try:
-        yield
-    finally:
-        task.cancel()
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
@@ -262,6 +181,8 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f"<b>Mode:</b> {escape(mode)}\n<b>Embeddings:</b> {escape(info.embedding_model)}\n"
         f"<b>Index:</b> {info.passages} passages from {len(info.documents)} article(s)"
     )
+    if info.multilingual_model:
+        text += f"\n<b>Other languages:</b> {escape(info.multilingual_model)}"
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
@@ -450,31 +371,6 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     application.add_handler(CallbackQueryHandler(source_button, pattern=rf"^{SOURCE_PREFIX}\|\d+\|"))
     application.add_error_handler(error_handler)
     return application
-
-
-def serve(
-    application: Application, settings: Settings, stop_signals: Sequence[int] | None = (signal.SIGINT, signal.SIGTERM)
-) -> None:
-    """Run until stopped: a webhook when WEBHOOK_URL is set, else long polling."""
-    if settings.webhook_url:
-        # Telegram echoes the secret in a header, so forged POSTs to the URL are refused.
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=ALLOWED_UPDATES,
-            drop_pending_updates=settings.drop_pending_updates,
-            stop_signals=stop_signals,
-        )
-    else:
-        application.run_polling(
-            allowed_updates=ALLOWED_UPDATES,
-            drop_pending_updates=settings.drop_pending_updates,
-            stop_signals=stop_signals,
-        )
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -296,6 +296,7 @@ class Engine:
             index_location=self._index.location,
             passages=len(self._passages),
             documents=list(self.documents),
+            multilingual_model=self._crosslingual.model_name if self._crosslingual else None,
         )
 
     def close(self) -> None:

@@ -88,6 +88,7 @@ class EngineInfo:
     index_location: str
     passages: int
     documents: list[Document]
+    multilingual_model: str | None = None  # offline search of questions in other languages (rag.multilingual)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -118,6 +118,8 @@ class E5Embedding(CosineEmbeddingFunction):
 class CrossLingualAnswerer:
     """Finds and quotes the English sentence that answers a question asked in another language."""
 
+    model_name = MODEL_NAME
+
     def __init__(self, embedder: E5Embedding, index: PassageIndex, passages: dict[str, Passage]) -> None:
         self._embedder = embedder
         self._index = index

@@ -1,7 +1,7 @@
 """End to end: the real python-telegram-bot Application, polling a loopback Bot API.
 
 Fixtures ``settings`` and ``engine`` (one offline engine over a temp copy of the
-corpus) come from tests/conftest.py.  Each test starts ``bot.serve`` (``run_polling``, exactly as in production, post_init and
+corpus) come from tests/conftest.py.  Each test starts ``bot_transport.serve`` (``run_polling``, exactly as in production, post_init and
 all) in a thread against ``FakeBotAPI``, feeds it updates as Telegram would, and asserts
 on the Bot API calls the bot made.  Waits are on conditions with time-outs, not sleeps.
 """
@@ -33,6 +33,7 @@ from telegram.ext import Application
 import bot
 import bot_logging
 import bot_policy
+import bot_transport
 from bot_format import format_answer
 from rag import Engine, Settings
 from tests.conftest import make_settings
@@ -60,7 +61,7 @@ class Harness:
 
 @contextmanager
 def running_bot(settings: Settings, engine: Engine, **overrides: Any) -> Iterator[Harness]:
-    """The real Application, via ``bot.serve``, polling a fresh fake until the block ends."""
+    """The real Application, via ``bot_transport.serve``, polling a fresh fake until the block ends."""
     with FakeBotAPI() as fake:
         settings = settings.model_copy(
             update={"telegram_bot_token": SecretStr(fake.token), "telegram_base_url": fake.base_url, **overrides}
@@ -72,7 +73,7 @@ def running_bot(settings: Settings, engine: Engine, **overrides: Any) -> Iterato
         def serve() -> None:
             asyncio.set_event_loop(loop)
             try:
-                bot.serve(application, settings, stop_signals=None)  # signals belong to the main thread
+                bot_transport.serve(application, settings, stop_signals=None)  # signals belong to the main thread
             except BaseException as exc:  # surfaced in the test below
                 failures.append(exc)
 
@@ -188,6 +189,7 @@ def test_start_help_about_and_unknown_commands(harness: Harness) -> None:
     assert "Privacy mode" in help_text and "/ask@ArticleAnswerBot" in help_text and "/setprivacy" in help_text
     about = next(t for t in replies.values() if t.startswith("Mode"))
     assert "offline" in about and "21 passages from 1 article" in about
+    assert "Other languages: multilingual-e5-small-q4" in about
     assert any(t == "I don't know that command. See /help." for t in replies.values())
 
 
@@ -205,6 +207,13 @@ def test_sticker_in_private_gets_a_hint_but_not_in_a_group(harness: Harness) -> 
     harness.send(harness.fake.group_message(None, sticker=True, reply_to=bot_message))
     [_, hint] = harness.replies(2)
     assert hint.params["chat_id"] == GROUP and hint.params["text"] == bot.NON_TEXT_HINT
+
+
+def test_ukrainian_question_offline_gets_the_english_sentence_and_a_note_in_ukrainian(harness: Harness) -> None:
+    harness.send(harness.fake.private_message("Скільки людей обміняли загалом?"))
+    [reply] = harness.replies()
+    assert cited(reply) and "390" in visible(reply)
+    assert "<i>Статтю написано англійською" in reply.params["text"]  # the note, in italics
 
 
 def test_too_long_question_is_refused_politely(harness: Harness) -> None:
@@ -526,8 +535,8 @@ def test_access_lists() -> None:
 
 
 def test_base_urls_accept_a_host_or_a_bot_path() -> None:
-    assert bot.base_urls("http://localhost:8081") == ("http://localhost:8081/bot", "http://localhost:8081/file/bot")
-    assert bot.base_urls("http://h/bot/") == ("http://h/bot", "http://h/file/bot")
+    assert bot_transport.base_urls("http://localhost:8081") == ("http://localhost:8081/bot", "http://localhost:8081/file/bot")
+    assert bot_transport.base_urls("http://h/bot/") == ("http://h/bot", "http://h/file/bot")
 
 
 def test_addressed_question_strips_the_mention() -> None:
