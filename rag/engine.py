@@ -20,6 +20,7 @@ from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, QuestionTooLongError
 from .extractive import ExtractiveAnswerer
 from .index import PassageIndex, ProgressCallback, SyncReport
+from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
 from .matching import TermMatcher
 from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
@@ -41,16 +42,9 @@ ENGLISH_ONLY = (
 )
 
 
-def needs_translation(question: str) -> bool:
-    """True when most letters are outside the Latin script: the embedding model reads English."""
-    letters = [ch for ch in question if ch.isalpha()]
-    latin = sum(1 for ch in letters if ch.isascii() or "\u00c0" <= ch <= "\u024f")
-    return bool(letters) and latin / len(letters) < 0.7
-
-
 def is_latin_corpus(passages: list[Passage]) -> bool:
-    """The article's own script: a question in another script is searched across languages."""
-    return not needs_translation(" ".join(p.text for p in passages[:50]))
+    """An article in English (or at least in Latin script): other questions are searched across languages."""
+    return not in_other_script(" ".join(p.text for p in passages[:50]))
 
 
 def not_in_article(documents: list[Document]) -> str:
@@ -133,6 +127,7 @@ class Engine:
         self.last_multilingual_sync: SyncReport | None = None
         self._cache = AnswerCache(settings.answer_cache_size)
         self._corpus_is_latin = is_latin_corpus(passages)
+        self._language = LanguageGuard(self._matcher.vocabulary)
 
     @classmethod
     def open(
@@ -168,6 +163,7 @@ class Engine:
             loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
             raise
         engine = cls(settings, embedder, index, documents, passages, drafter, crosslingual)
+        engine._language.load_in_background()
         engine.last_sync = report
         engine.last_multilingual_sync = multilingual_report
         log.info(
@@ -197,7 +193,8 @@ class Engine:
     def _answer(self, text: str, started: float) -> Answer:
         mode: AnswerMode = self.mode
         note = None
-        if self._llm and needs_translation(text):
+        english = not self._corpus_is_latin or self._language.is_english(text)
+        if self._llm and not english:
             try:
                 search_text = self._llm.translate(text)
             except LLMUnavailableError as exc:
@@ -206,7 +203,7 @@ class Engine:
         else:
             # The corpus vocabulary is English: spelling is corrected only for text searched as written.
             search_text = self._matcher.correct_spelling(text)
-        if mode != "llm" and self._corpus_is_latin and needs_translation(search_text):
+        if mode != "llm" and not english:
             return self._answer_across_languages(text, mode, started, note)
         ranking = self._ranked(search_text)
         evidence = ranking.evidence
@@ -225,7 +222,7 @@ class Engine:
         return self._finish(text, checked.text, checked.citations, mode, started, note, evidence)
 
     def _answer_across_languages(self, text: str, mode: AnswerMode, started: float, note: str | None) -> Answer:
-        """Offline, a question in another script: quote the English sentence the multilingual model finds."""
+        """Offline, a question in another language: quote the English sentence the multilingual model finds."""
         if self._crosslingual is None:
             return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
         from .multilingual import NOTES, REFUSAL_NOTES, reader_language

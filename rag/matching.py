@@ -94,6 +94,11 @@ class TermMatcher:
                 counts[w] = counts.get(w, 0) + 1
         return frozenset(w for w, n in counts.items() if n > len(passages) / 5)
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The corpus's content words, lower-cased."""
+        return frozenset(self._vocab)
+
     def specificity(self, root: str) -> float:
         """IDF scaled to 0..1: a stem in one passage says much, one in every passage little.
 

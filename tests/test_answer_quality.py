@@ -4,8 +4,8 @@ The shared sample (``qa.jsonl``) is held to the issue's Done-when targets; our
 own held-out sets (``paraphrases.jsonl``: typos, group-chat phrasing, yes/no,
 tricky unanswerables; ``unseen.jsonl``: written before the re-ranker was tuned)
 are held to a floor a little under what we measure so a harmless change does
-not flake. The Ukrainian/Russian set is answered offline through the
-multilingual model, which quotes the English sentence.
+not flake. Questions in other languages (``multilingual.jsonl``) are answered
+offline through the multilingual model, which quotes the English sentence.
 
 Run with ``-s`` to see the figures and the misses.
 """
@@ -77,17 +77,18 @@ def test_held_out_sets_stay_above_their_floor(engine: Engine, name: str, floors:
 
 
 def test_multilingual_questions_offline_find_the_english_sentence(engine: Engine) -> None:
-    """Offline, Ukrainian and Russian questions are searched by the multilingual model (rag.multilingual)."""
+    """Offline, questions in other languages are searched by the multilingual model (rag.multilingual)."""
     questions = load_questions(DATA / "multilingual.jsonl")
-    for lang in ("uk", "ru"):
+    for lang in ("uk", "ru", "es", "de", "fr"):
         report(f"multilingual.jsonl [{lang}]", evaluate(engine, [q for q in questions if q.qid.endswith(lang)]))
     result = evaluate(engine, questions)
     report("multilingual.jsonl", result)
-    # Measured: accuracy 0.727, citation precision 0.842, refusal 0.812 (uk 0.727/0.889/0.875, ru 0.727/0.800/0.750).
-    # Its two thresholds were calibrated on this set: these are the figures it was fitted to, not a held-out score.
-    assert result.answer_accuracy >= 0.68
-    assert result.citation_precision >= 0.8
-    assert result.refusal_accuracy >= 0.75
+    # Measured: accuracy 0.765, citation precision 0.897, refusal 0.864. The two thresholds were calibrated on the
+    # Ukrainian and Russian questions (uk and ru: 0.727, 0.842, 0.812); the Spanish, German, French, Italian,
+    # Polish and Portuguese ones were written afterwards and not fitted (0.833, 1.000, 1.000).
+    assert result.answer_accuracy >= 0.70
+    assert result.citation_precision >= 0.85
+    assert result.refusal_accuracy >= 0.8
 
 
 @pytest.mark.parametrize("name", ["paraphrases.jsonl", "unseen.jsonl", "multilingual.jsonl"])

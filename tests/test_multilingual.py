@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from rag import Engine
+from rag.language import LanguageGuard
 from rag.multilingual import E5Embedding, question_kind, reader_language
 
 
@@ -49,3 +51,29 @@ def test_e5_gives_the_same_vector_from_several_threads() -> None:
     with ThreadPoolExecutor(4) as pool:
         vectors = list(pool.map(lambda _: e5.embed_query("Скільки людей обміняли?"), range(16)))
     assert all(np.allclose(v, alone, atol=1e-6) for v in vectors)
+
+
+@pytest.mark.parametrize(
+    ("question", "english"),
+    [
+        ("Where did the exchange take place?", True),
+        ("wher did teh swop happen", True),  # typos, but English function words
+        ("yo @bot how many ppl got exchanged lol", True),
+        ("Lavrov legitimacy", True),  # only the article's own words: a keyword search
+        ("Who is Sergei Lavrov?", True),  # the identifier alone calls this Afrikaans
+        ("¿Cuántas personas fueron intercambiadas?", False),
+        ("Qui a annoncé le retour des soldats ?", False),
+        ("Wie viele Zivilisten hat jedes Land freigelassen?", False),
+        ("Скільки людей обміняли?", False),
+        ("这次交换了多少人？", False),
+    ],
+)
+def test_language_guard_tells_english_questions_from_others(question: str, english: bool) -> None:
+    guard = LanguageGuard(frozenset({"lavrov", "legitimacy", "exchange"}))
+    assert guard.is_english(question) is english
+
+
+def test_a_spanish_question_offline_gets_the_english_sentence_with_an_english_note(engine: Engine) -> None:
+    answer = engine.answer("¿Quién anunció el regreso de los soldados ucranianos?")
+    assert answer.grounded and "Zelensky" in answer.text
+    assert answer.note is not None and answer.note.startswith("The article is in English")

@@ -1,0 +1,61 @@
+"""Is a question in English? The English model reads only English; other questions go another way.
+
+With a language model they are translated for retrieval; offline the multilingual
+model (rag.multilingual) searches them. Most English questions are recognised
+at once by their function words ("how", "did", "the"); a question made only of
+the article's own words ("Lavrov legitimacy") is English too; anything else is
+asked of a language identifier (py3langid: its model ships in the package).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .text import STOPWORDS, words
+
+ENGLISH_FUNCTION_SHARE = 0.25  # "Qui a annoncé le retour ?" has one English-looking word in seven
+LATIN_SHARE = 0.7
+
+
+def in_other_script(text: str) -> bool:
+    """True when most letters are outside the Latin script (Cyrillic, Greek, Arabic, CJK, …)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(1 for ch in letters if ch.isascii() or "\u00c0" <= ch <= "\u024f")
+    return bool(letters) and latin / len(letters) < LATIN_SHARE
+
+
+class LanguageGuard:
+    """Tells English questions from others, for an English corpus with this vocabulary."""
+
+    def __init__(self, vocabulary: frozenset[str]) -> None:
+        self._vocabulary = vocabulary
+        self._identifier: Any = None
+        self._lock = threading.Lock()
+
+    def _identify(self, text: str) -> str:
+        if self._identifier is None:
+            with self._lock:
+                if self._identifier is None:
+                    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                    self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+        return str(self._identifier.classify(text)[0])
+
+    def load_in_background(self) -> threading.Thread:
+        """Load the identifier's model now (about a second), so the first foreign question does not wait."""
+        thread = threading.Thread(target=self._identify, args=("warm up",), name="language-model-load", daemon=True)
+        thread.start()
+        return thread
+
+    def is_english(self, question: str) -> bool:
+        if in_other_script(question):
+            return False
+        tokens = words(question)
+        if not tokens:
+            return True
+        if sum(t in STOPWORDS for t in tokens) / len(tokens) >= ENGLISH_FUNCTION_SHARE:
+            return True
+        if all(t in self._vocabulary or t.isdigit() for t in tokens):
+            return True  # only the article's own words: a keyword search
+        return self._identify(question) == "en"
