@@ -6,6 +6,7 @@ from .errors import (
     EmptyQuestionError,
     IndexUnavailableError,
     LLMUnavailableError,
+    MultilingualUnavailableError,
     QuestionTooLongError,
     RagError,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Evidence",
     "IndexUnavailableError",
     "LLMUnavailableError",
+    "MultilingualUnavailableError",
     "Passage",
     "QuestionTooLongError",
     "RagError",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from .citations import CitationChecker, DraftSentence
 from .corpus import SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
-from .errors import EmptyQuestionError, LLMUnavailableError, QuestionTooLongError
+from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
 from .extractive import ExtractiveAnswerer
 from .index import PassageIndex, ProgressCallback, SyncReport
 from .language import LanguageGuard, in_other_script
@@ -148,12 +148,9 @@ class Engine:
             report = index.sync(passages, titles, progress)
             crosslingual, multilingual_report = None, None
             if settings.multilingual_search and is_latin_corpus(passages):
-                from .multilingual import CrossLingualAnswerer, E5Embedding  # its model loads on first use
+                from .multilingual import open_crosslingual  # its model loads on first use
 
-                e5 = E5Embedding()
-                multilingual_index = PassageIndex.open(settings, e5)
-                multilingual_report = multilingual_index.sync(passages, titles, progress)
-                crosslingual = CrossLingualAnswerer(e5, multilingual_index, {p.passage_id: p for p in passages})
+                crosslingual, multilingual_report = open_crosslingual(settings, passages, titles, progress)
             drafter = None
             if settings.llm_enabled:
                 from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light
@@ -227,7 +224,11 @@ class Engine:
             return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
         from .multilingual import NOTES, REFUSAL_NOTES, reader_language
 
-        evidence = self._crosslingual.search(text, self.settings.top_k)
+        try:
+            evidence = self._crosslingual.search(text, self.settings.top_k)
+        except MultilingualUnavailableError as exc:
+            log.warning("answer.multilingual_unavailable reason=%s", exc)
+            return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
         checked = self._checker.check(self._crosslingual.draft(text, evidence), evidence)
         language = reader_language(text)
         notes = NOTES if checked.citations else REFUSAL_NOTES

@@ -51,6 +51,12 @@ class IndexUnavailableError(RagError):
     user_message = "The article index is not available right now. Please try again in a minute."
 
 
+class MultilingualUnavailableError(RagError):
+    """The multilingual model cannot be loaded here (the engine then asks for English)."""
+
+    user_message = "Questions in other languages cannot be searched right now. Please ask in English."
+
+
 class LLMUnavailableError(RagError):
     """The language model failed after its retries (the engine falls back offline)."""
 

