@@ -36,12 +36,6 @@ _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z'\u2019-]+")
 _SHORTHAND = re.compile(r"\b(" + "|".join(map(re.escape, CHAT_SHORTHAND)) + r")\b", re.I)
 NAME_WEIGHT = 2.0  # a passage about another person or place does not answer
 MIN_SPECIFICITY = 0.25  # a word in every passage still says what the question is about
-# Words the article uses in the same places ("prisoner swap", "prisoner exchange"; "swap involving", "exchange
-# involved") are its own synonyms, even where the word vectors alone are unsure (swap/exchange: 0.43).
-SHARED_NEIGHBOURS = 2  # distinct neighbouring words two stems must share; one shared word is often chance
-USAGE_SYNONYM_FLOOR = 0.35  # and still somewhat alike as words: "two" and "270" both precede "exchanged"
-USAGE_SYNONYM_MATCH = 0.8
-BUSY_NEIGHBOUR = 50  # a neighbour of this many stems ("Ukraine") says nothing about any pair of them
 
 
 @dataclass(frozen=True)
@@ -88,41 +82,6 @@ class TermMatcher:
         self._targets = frozenset(vocabulary | STOPWORDS)
         self._spelling_targets = sorted(self._targets)
         self._corpus_stems = {stem(w) for w in vocabulary}
-        self._usage_synonyms = self._synonyms_by_usage(passages)
-
-    def _synonyms_by_usage(self, passages: list[Passage]) -> dict[str, frozenset[str]]:
-        """Stems the corpus uses next to the same words, at least SHARED_NEIGHBOURS of them, and alike as words."""
-        neighbours: dict[str, set[str]] = {}
-        forms: dict[str, set[str]] = {}
-        for p in passages:
-            content = [w for w in words(p.text) if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
-            roots = [stem(w) for w in content]
-            for i, root in enumerate(roots):
-                forms.setdefault(root, set()).add(content[i])
-                around = neighbours.setdefault(root, set())
-                around.update(roots[j] for j in (i - 1, i + 1) if 0 <= j < len(roots) and roots[j] != root)
-        beside: dict[str, set[str]] = {}  # neighbour -> the stems it stands next to
-        for root, around in neighbours.items():
-            for other in around:
-                beside.setdefault(other, set()).add(root)
-        shared: dict[tuple[str, str], int] = {}
-        for group in beside.values():
-            if len(group) <= BUSY_NEIGHBOUR:
-                ordered = sorted(group)
-                for i, a in enumerate(ordered):
-                    for b in ordered[i + 1 :]:
-                        shared[(a, b)] = shared.get((a, b), 0) + 1
-        synonyms: dict[str, set[str]] = {}
-        for (a, b), count in shared.items():
-            if count < SHARED_NEIGHBOURS:
-                continue
-            rows_a = [self._row[w] for w in forms[a]]
-            rows_b = [self._row[w] for w in forms[b]]
-            if float((self._vectors[rows_a] @ self._vectors[rows_b].T).max()) >= USAGE_SYNONYM_FLOOR:
-                synonyms.setdefault(a, set()).add(b)
-                synonyms.setdefault(b, set()).add(a)
-        log.debug("matching.usage_synonyms pairs=%s", {k: sorted(v) for k, v in synonyms.items()})
-        return {root: frozenset(others) for root, others in synonyms.items()}
 
     @staticmethod
     def _common(passages: list[Passage]) -> frozenset[str]:
@@ -256,8 +215,6 @@ class TermMatcher:
         for term, similarity in zip(terms, best):
             if term.stem in stems:
                 matches.append(1.0)
-            elif self._usage_synonyms.get(term.stem, frozenset()) & stems:
-                matches.append(max(USAGE_SYNONYM_MATCH, float(similarity)))
             elif term.is_name:
                 # names match only by name ("France" is not "Italy", however close), in any of its forms
                 matches.append(1.0 if any(same_name(term.word, w) for w in content) else 0.0)
