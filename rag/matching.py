@@ -24,7 +24,7 @@ import numpy as np
 
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .models import Passage
-from .text import CHAT_SHORTHAND, STOPWORDS, stem, words
+from .text import CHAT_SHORTHAND, STOPWORDS, stem, synonym_stems, words
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z'\u2019-]+")
 _SHORTHAND = re.compile(r"\b(" + "|".join(map(re.escape, CHAT_SHORTHAND)) + r")\b", re.I)
 NAME_WEIGHT = 2.0  # a passage about another person or place does not answer
 MIN_SPECIFICITY = 0.25  # a word in every passage still says what the question is about
+SYNONYM_MATCH = 0.8  # a listed news synonym (text.NEWS_SYNONYMS): as good as a close paraphrase
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class TermMatcher:
         self._targets = frozenset(vocabulary | STOPWORDS)
         self._spelling_targets = sorted(self._targets)
         self._corpus_stems = {stem(w) for w in vocabulary}
+        self._synonyms = synonym_stems()
 
     @staticmethod
     def _common(passages: list[Passage]) -> frozenset[str]:
@@ -215,6 +217,8 @@ class TermMatcher:
         for term, similarity in zip(terms, best):
             if term.stem in stems:
                 matches.append(1.0)
+            elif self._synonyms.get(term.stem, frozenset()) & stems:
+                matches.append(max(SYNONYM_MATCH, float(similarity)))
             elif term.is_name:
                 # names match only by name ("France" is not "Italy", however close), in any of its forms
                 matches.append(1.0 if any(same_name(term.word, w) for w in content) else 0.0)

@@ -118,3 +118,16 @@ def test_without_multilingual_search_other_scripts_get_an_honest_language_note(
     answer = engine.answer("Скільки людей обміняли?")
     assert not answer.grounded and answer.citations == []
     assert answer.text == ENGLISH_ONLY  # not "the article does not say", which would mislead
+
+
+def test_the_example_questions_that_start_offers_are_answered(engine: Engine) -> None:
+    """/start suggests these: a user who taps one must get an answer, not "the article does not say"."""
+    examples = [e for d in engine.documents for e in d.examples]
+    assert examples
+    for question in examples:
+        assert engine.answer(question).grounded, question
+
+
+def test_news_synonyms_match(engine: Engine) -> None:
+    # The article names the place only where it says "exchanged"; MiniLM puts swap and exchange 0.43 apart.
+    assert "Belarus" in engine.answer("where did the swap happen").text
