@@ -160,7 +160,6 @@ class Engine:
             loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
             raise
         engine = cls(settings, embedder, index, documents, passages, drafter, crosslingual)
-        engine._language.load_in_background()
         engine.last_sync = report
         engine.last_multilingual_sync = multilingual_report
         log.info(
