@@ -64,6 +64,7 @@ UNMARKED_PLACE = 0.6  # "in Istanbul": probably a place, but the sentence does n
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 _COUNTED = re.compile(r"\b(?:how (?:many|much)|number of)\s+([^\W\d_]+)", re.I)
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
+_ASKS_POSSESSIVE = re.compile(r"\w(?:'|’)s\b", re.I)
 
 
 def is_heading(text: str) -> bool:
@@ -105,7 +106,8 @@ def _candidates(kind: str, tokens: list[str], question: str, common: frozenset[s
             hit = bool(_TIME_WORDS.fullmatch(lower)) and (lower != "may" or near_digit)
         elif kind == "place":
             before = " ".join(tokens[max(0, i - 3) : i]).casefold()
-            possessive = tokens[i + 1 : i + 2] == ["s"]  # "Italy's Prime Minister" answers "which country's"
+            # "Italy's Prime Minister" answers "which country's prime minister", not "where was he born".
+            possessive = tokens[i + 1 : i + 2] == ["s"] and bool(_ASKS_POSSESSIVE.search(question))
             hit = token[:1].isupper() and lower not in _MONTHS and (bool(_PLACE_BEFORE.search(before)) or possessive)
         else:
             hit = i > 0 and token[:1].isupper() and lower not in _MONTHS
@@ -205,7 +207,7 @@ class Reranker:
         terms = self._matcher.question_terms(question)
         vectors = self._matcher.word_vectors(terms)
         kind, framing = answer_frame(question)
-        stems = {t.stem for t in terms}
+        stems = {t.stem for t in terms} - framing  # "which regions": the answer need not sit by "region"
         counts = self._counted(question, terms, vectors)
         ranked = []
         for item in evidence:

@@ -52,6 +52,12 @@ def test_a_marked_place_fits_better_than_a_bare_name() -> None:
     assert marked > bare > 0
 
 
+def test_a_possessive_name_answers_which_countrys_but_is_no_place_for_where() -> None:
+    passage = "Italy's Prime Minister offered to mediate."
+    assert fit("place", passage, "Which country's prime minister offered to mediate?") > 0
+    assert fit("place", passage, "Where was the prime minister born?") == 0
+
+
 def test_a_total_does_not_answer_how_many_each_side_freed() -> None:
     question = "how many soldiers did each side free?"
     assert fit("number", "In all, 390 soldiers and civilians were freed.", question) == 0
