@@ -39,12 +39,19 @@ DIMENSION = 384
 MIN_SIMILARITY = 0.785
 MIN_MARGIN = 0.015
 
-# The kind of answer asked for, in Ukrainian and Russian ("how long" before "how many": "скільки часу").
+# The kind of answer asked for, in the languages our readers use most ("how long" before "how many":
+# "скільки часу", "wie lange"). English question words are rag.rerank's.
 _QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("duration", re.compile(r"\b(як довго|скільки часу|как долго|сколько времени)\b", re.I)),
-    ("number", re.compile(r"\b(скільки|сколько|яка кількість|какое количество)\b", re.I)),
-    ("time", re.compile(r"\b(коли|когда|якого року|какого года|з якого часу|с какого времени)\b", re.I)),
-    ("place", re.compile(r"\b(де|где|звідки|откуда|в якому місті|в каком городе)\b", re.I)),
+    ("duration", re.compile(
+        r"\b(як довго|скільки часу|как долго|сколько времени|cuánto tiempo|wie lange|combien de temps|"
+        r"quanto tempo|jak długo)\b", re.I)),
+    ("number", re.compile(
+        r"\b(скільки|сколько|яка кількість|какое количество|cuántos|cuántas|wie viele|wie viel|combien|"
+        r"quanti|quante|quantos|quantas|ile)\b", re.I)),
+    ("time", re.compile(
+        r"\b(коли|когда|якого року|какого года|з якого часу|с какого времени|cuándo|wann|quand|quando|kiedy)\b",
+        re.I)),
+    ("place", re.compile(r"\b(де|где|звідки|откуда|в якому місті|в каком городе|dónde|wo|où|dove|onde|gdzie)\b", re.I)),
 ]
 # With no word-level checks across languages, the kind of answer is the one check left: places count too.
 _REQUIRED_KINDS = REQUIRED_TYPES | {"place"}
@@ -73,7 +80,7 @@ def reader_language(question: str) -> str:
 
 
 def question_kind(question: str) -> str | None:
-    """number, time, duration or place when a Ukrainian or Russian question asks for one."""
+    """number, time, duration or place when a question in another language asks for one."""
     return next((kind for kind, pattern in _QUESTION_KINDS if pattern.search(question)), None)
 
 

@@ -34,9 +34,13 @@ def test_reader_language_picks_the_note_language(question: str, language: str) -
         ("Когда началось вторжение?", "time"),
         ("Де відбувся обмін?", "place"),
         ("Что сказал Лавров?", None),
+        ("¿Cuántos civiles fueron liberados?", "number"),
+        ("Wie lange dauerte das Treffen?", "duration"),
+        ("Où a eu lieu l'échange ?", "place"),
+        ("Quando è iniziata l'invasione?", "time"),
     ],
 )
-def test_question_kind_in_ukrainian_and_russian(question: str, kind: str | None) -> None:
+def test_question_kind_in_other_languages(question: str, kind: str | None) -> None:
     assert question_kind(question) == kind
 
 
