@@ -26,21 +26,22 @@ from .text import NUMBER_WORDS, stem, words
 # before the weights were tried), so no one phrasing decides them.
 W_DENSE, W_COVERAGE, W_TYPE = 0.40, 0.30, 0.35
 # Numbers and times are easy to spot, so a passage without one cannot answer "how many" or "when".
-REQUIRED_TYPES = frozenset({"number", "time", "duration"})
+REQUIRED_TYPES = frozenset({"number", "age", "time", "duration"})
 # A headline restates the body in few words: what it says, a body sentence says with the detail asked for.
 HEADING_WEIGHT = 0.7
 W_PROXIMITY = 0.4  # for "how many X": being near the question's words counts less than counting X
 PROXIMITY_SCALE = 6.0  # words between the answer and the question's words that halve the fit
 
 _ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
-    ("number", re.compile(r"\bhow (many|much|old)\b|\bnumber of\b|\bwhat (share|percentage)\b", re.I)),
+    ("age", re.compile(r"\bhow old\b|\bwhat age\b|\bat what age\b", re.I)),
+    ("number", re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bwhat (share|percentage)\b", re.I)),
     ("duration", re.compile(r"\bhow long\b", re.I)),
     ("time", re.compile(r"\bwhen\b|\bwhat (year|month|day|date|time)\b|\bsince when\b", re.I)),
     ("place", re.compile(
         r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|town|towns|place|places|area|areas|"
         r"border|location|locations)\b|\b(location|venue|site) of\b|\bin what place\b", re.I)),
     ("person", re.compile(
-        r"\bwho\b|\bwhose\b|\bwhom\b|\bname of\b|\bwhat is the name\b|"
+        r"\bwho\b|\bwhose\b|\bwhom\b|\bname of\b|\bwhat is the name\b|\b(full|first|last) name\b|"
         r"\b(which|what) (\w+ )?(president|minister|leader|official|person|politician)\b", re.I)),
 ]
 _TIME_WORDS = re.compile(
@@ -98,6 +99,11 @@ def _candidates(kind: str, tokens: list[str], question: str, common: frozenset[s
             continue  # "Ukraine" answers nothing in an article on Ukraine, but "northern Ukraine" does
         if kind == "number":
             hit = (token.isdigit() and not _YEAR.match(token)) or lower in NUMBER_WORDS
+        elif kind == "age":  # "aged 25", "a 25-year-old", "25 years old": not "two months ago"
+            after = " ".join(tokens[i + 1 : i + 3]).casefold()
+            before = tokens[i - 1].casefold() if i > 0 else ""
+            number = token.isdigit() or lower in NUMBER_WORDS
+            hit = number and (after.startswith(("year old", "years old")) or before == "aged")
         elif kind == "duration":  # "two-hour", "three days": a count of a unit, not "last week"
             before = tokens[i - 1].casefold() if i > 0 else ""
             hit = bool(_DURATION_UNITS.fullmatch(lower)) and (before.isdigit() or before in NUMBER_WORDS)
@@ -220,10 +226,8 @@ class Reranker:
             score = W_DENSE * item.dense_similarity + W_COVERAGE * cover + W_TYPE * offers
             if heading:
                 score *= HEADING_WEIGHT
-            names = [m for t, m in zip(terms, matches) if t.is_name]
-            ranked.append(
-                RankedEvidence(replace(item, relevance=score), cover, matches, bool(offers), all(m >= 1.0 for m in names), score)
-            )
+            names_matched = all(m >= 1.0 for t, m in zip(terms, matches) if t.is_name)
+            ranked.append(RankedEvidence(replace(item, relevance=score), cover, matches, bool(offers), names_matched, score))
         # Places are harder to spot than numbers ("on social media"): "where" needs one only if some passage has one.
         required = kind in REQUIRED_TYPES or (kind == "place" and any(r.offers_type for r in ranked))
         ranked.sort(key=lambda r: (required and not r.offers_type, -r.score))

@@ -30,7 +30,8 @@ STOPWORDS = frozenset(
 CHAT_SHORTHAND = {
     "pow": "prisoner", "pows": "prisoners", "ppl": "people", "govt": "government", "gov": "government",
     "prez": "president", "pres": "president", "pm": "prime minister", "fm": "foreign minister",
-    "mil": "military", "civs": "civilians", "approx": "approximately", "abt": "about", "w/o": "without",
+    "mil": "military", "civs": "civilians", "civvies": "civilians", "approx": "approximately", "abt": "about",
+    "w/o": "without",
     "thx": "thanks", "ty": "thanks", "rn": "now",
 }
 

@@ -57,9 +57,9 @@ def test_sample_questions_meet_the_citation_and_retrieval_targets(sample: EvalRe
 @pytest.mark.parametrize(
     ("name", "floors"),
     [
-        # Measured: accuracy 0.891, citation precision 0.840, refusal 0.773, hit@3 0.957
-        # (0.783, 0.706, 0.682, 0.848 before the re-ranker; 0.652, 0.652, 0.591, 0.848 before the answerer work).
-        ("paraphrases.jsonl", (0.84, 0.78, 0.72, 0.91)),
+        # Measured: accuracy 0.887, citation precision 0.848, refusal 0.750, hit@3 0.952 (90 questions; on its
+        # first 68: 0.783, 0.706, 0.682, 0.848 before the re-ranker, 0.652, 0.652, 0.591, 0.848 before the answerer).
+        ("paraphrases.jsonl", (0.84, 0.8, 0.7, 0.91)),
         # Written before the re-ranker's weights were tried. Measured: accuracy 0.955, citation precision 0.875,
         # refusal 0.750, hit@3 1.000 (0.773, 0.739, 0.625, 0.909 before the re-ranker).
         ("unseen.jsonl", (0.9, 0.8, 0.6, 0.95)),

@@ -25,6 +25,8 @@ def fit(kind: str, passage: str, question: str) -> float:
         ("how long was the meeting", "duration"),
         ("When did the invasion begin?", "time"),
         ("Who doubted the offer?", "person"),
+        ("What is Zelensky's full name?", "person"),
+        ("How old is Valerii?", "age"),
         ("Was it a breakthrough?", None),
     ],
 )
@@ -56,6 +58,13 @@ def test_a_possessive_name_answers_which_countrys_but_is_no_place_for_where() ->
     passage = "Italy's Prime Minister offered to mediate."
     assert fit("place", passage, "Which country's prime minister offered to mediate?") > 0
     assert fit("place", passage, "Where was the prime minister born?") == 0
+
+
+def test_an_age_is_a_number_of_years_old_not_any_number() -> None:
+    question = "How old is Valerii?"
+    assert fit("age", "Valerii was taken two months ago.", question) == 0
+    assert fit("age", "Valerii, a 25-year-old engineer, was taken.", question) > 0
+    assert fit("age", "Valerii, aged 25, was taken.", question) > 0
 
 
 def test_a_total_does_not_answer_how_many_each_side_freed() -> None:
