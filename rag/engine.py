@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from .citations import CitationChecker, DraftSentence
+from .citations import CheckedAnswer, CitationChecker, DraftSentence
 from .corpus import SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
@@ -212,10 +212,7 @@ class Engine:
                 mode, note = "offline-fallback", FALLBACK_NOTE
         if drafts is None:
             drafts = self._extractive.draft(ranking)
-        checked = self._checker.check(drafts, evidence)
-        if not checked.citations:
-            return self._finish(text, not_in_article(self.documents), [], mode, started, note, evidence)
-        return self._finish(text, checked.text, checked.citations, mode, started, note, evidence)
+        return self._finish_checked(text, self._checker.check(drafts, evidence), mode, started, note, evidence)
 
     def _answer_across_languages(self, text: str, mode: AnswerMode, started: float, note: str | None) -> Answer:
         """Offline, a question in another language: quote the English sentence the multilingual model finds."""
@@ -229,12 +226,23 @@ class Engine:
             log.warning("answer.multilingual_unavailable reason=%s", exc)
             return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
         checked = self._checker.check(self._crosslingual.draft(text, evidence), evidence)
-        language = reader_language(text)
-        notes = NOTES if checked.citations else REFUSAL_NOTES
-        note = " ".join(n for n in (note, notes[language]) if n)
+        language_note = (NOTES if checked.citations else REFUSAL_NOTES)[reader_language(text)]
+        note = " ".join(n for n in (note, language_note) if n)
+        return self._finish_checked(text, checked, mode, started, note, evidence)
+
+    def _finish_checked(
+        self,
+        question: str,
+        checked: CheckedAnswer,
+        mode: AnswerMode,
+        started: float,
+        note: str | None,
+        evidence: list[Evidence],
+    ) -> Answer:
+        """The checked answer, or the fixed "not in the article" when no cited sentence survived the check."""
         if not checked.citations:
-            return self._finish(text, not_in_article(self.documents), [], mode, started, note, evidence)
-        return self._finish(text, checked.text, checked.citations, mode, started, note, evidence)
+            return self._finish(question, not_in_article(self.documents), [], mode, started, note, evidence)
+        return self._finish(question, checked.text, checked.citations, mode, started, note, evidence)
 
     def _finish(
         self,
