@@ -27,7 +27,7 @@ from .embeddings import CosineEmbeddingFunction
 from .errors import MultilingualUnavailableError
 from .index import PassageIndex, ProgressCallback, SyncReport
 from .models import Evidence, Passage
-from .rerank import REQUIRED_TYPES, is_heading, type_fit
+from .rerank import REQUIRED_TYPES, answer_frame, is_heading, type_fit
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,20 +39,6 @@ DIMENSION = 384
 MIN_SIMILARITY = 0.785
 MIN_MARGIN = 0.015
 
-# The kind of answer asked for, in the languages our readers use most ("how long" before "how many":
-# "скільки часу", "wie lange"). English question words are rag.rerank's.
-_QUESTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
-    ("duration", re.compile(
-        r"\b(як довго|скільки часу|как долго|сколько времени|cuánto tiempo|wie lange|combien de temps|"
-        r"quanto tempo|jak długo)\b", re.I)),
-    ("number", re.compile(
-        r"\b(скільки|сколько|яка кількість|какое количество|cuántos|cuántas|wie viele|wie viel|combien|"
-        r"quanti|quante|quantos|quantas|ile)\b", re.I)),
-    ("time", re.compile(
-        r"\b(коли|когда|якого року|какого года|з якого часу|с какого времени|cuándo|wann|quand|quando|kiedy)\b",
-        re.I)),
-    ("place", re.compile(r"\b(де|где|звідки|откуда|в якому місті|в каком городе|dónde|wo|où|dove|onde|gdzie)\b", re.I)),
-]
 # With no word-level checks across languages, the kind of answer is the one check left: places count too.
 _REQUIRED_KINDS = REQUIRED_TYPES | {"place"}
 _UKRAINIAN = re.compile(r"[іїєґ]", re.I)
@@ -77,11 +63,6 @@ def reader_language(question: str) -> str:
     if _RUSSIAN.search(question) or re.search(r"[а-яА-Я]", question):
         return "ru"
     return "en"
-
-
-def question_kind(question: str) -> str | None:
-    """number, time, duration or place when a question in another language asks for one."""
-    return next((kind for kind, pattern in _QUESTION_KINDS if pattern.search(question)), None)
 
 
 @register_embedding_function
@@ -174,7 +155,7 @@ class CrossLingualAnswerer:
         runner_up = evidence[1].dense_similarity if len(evidence) > 1 else 0.0
         if best.dense_similarity < MIN_SIMILARITY or best.dense_similarity - runner_up < MIN_MARGIN:
             return []
-        kind = question_kind(question)
+        kind = answer_frame(question)[0]
         if kind in _REQUIRED_KINDS and not type_fit(kind, best.passage.text, "", set(), frozenset()):
             return []  # "how many" answered by a sentence with no number is a guess
         return [DraftSentence(best.passage.text, [best.passage.passage_id])]

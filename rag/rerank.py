@@ -32,14 +32,25 @@ HEADING_WEIGHT = 0.7
 W_PROXIMITY = 0.4  # for "how many X": being near the question's words counts less than counting X
 PROXIMITY_SCALE = 6.0  # words between the answer and the question's words that halve the fit
 
+# The kind of answer asked for, in English and, for questions searched across languages (rag.multilingual),
+# in the languages our readers use most. "How long" comes before "how many": "скільки часу", "wie lange".
 _ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("age", re.compile(r"\bhow old\b|\bwhat age\b|\bat what age\b", re.I)),
-    ("number", re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bwhat (share|percentage)\b", re.I)),
-    ("duration", re.compile(r"\bhow long\b", re.I)),
-    ("time", re.compile(r"\bwhen\b|\bwhat (year|month|day|date|time)\b|\bsince when\b", re.I)),
+    ("duration", re.compile(
+        r"\bhow long\b|\b(як довго|скільки часу|как долго|сколько времени|cuánto tiempo|wie lange|combien de temps|"
+        r"quanto tempo|jak długo)\b", re.I)),
+    ("number", re.compile(
+        r"\bhow (many|much)\b|\bnumber of\b|\bwhat (share|percentage)\b|"
+        r"\b(скільки|сколько|яка кількість|какое количество|cuántos|cuántas|wie viele|wie viel|combien|"
+        r"quanti|quante|quantos|quantas|ile)\b", re.I)),
+    ("time", re.compile(
+        r"\bwhen\b|\bwhat (year|month|day|date|time)\b|\bsince when\b|"
+        r"\b(коли|когда|якого року|какого года|з якого часу|с какого времени|cuándo|wann|quand|quando|kiedy)\b",
+        re.I)),
     ("place", re.compile(
         r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|town|towns|place|places|area|areas|"
-        r"border|location|locations)\b|\b(location|venue|site) of\b|\bin what place\b", re.I)),
+        r"border|location|locations)\b|\b(location|venue|site) of\b|\bin what place\b|"
+        r"\b(де|где|звідки|откуда|в якому місті|в каком городе|dónde|wo|où|dove|onde|gdzie)\b", re.I)),
     ("person", re.compile(
         r"\bwho\b|\bwhose\b|\bwhom\b|\bname of\b|\bwhat is the name\b|\b(full|first|last) name\b|"
         r"\b(which|what) (\w+ )?(president|minister|leader|official|person|politician)\b", re.I)),
@@ -227,7 +238,9 @@ class Reranker:
             if heading:
                 score *= HEADING_WEIGHT
             names_matched = all(m >= 1.0 for t, m in zip(terms, matches) if t.is_name)
-            ranked.append(RankedEvidence(replace(item, relevance=score), cover, matches, bool(offers), names_matched, score))
+            ranked.append(
+                RankedEvidence(replace(item, relevance=score), cover, matches, bool(offers), names_matched, score)
+            )
         # Places are harder to spot than numbers ("on social media"): "where" needs one only if some passage has one.
         required = kind in REQUIRED_TYPES or (kind == "place" and any(r.offers_type for r in ranked))
         ranked.sort(key=lambda r: (required and not r.offers_type, -r.score))
