@@ -165,6 +165,37 @@ def test_ukrainian_question_is_translated_for_search_and_answered_in_ukrainian(
     assert "Istanbul" in answer.citations[0].quote
 
 
+def test_spanish_question_is_translated_for_search_too(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
+    """Latin script is not enough to be English: the language identifier sends it through translation."""
+
+    def responder(request: dict) -> dict | str:
+        if "response_format" not in request:
+            return "Who announced the return of the Ukrainian soldiers?"
+        label = _label_of(request, "Zelensky")
+        sentence = {"text": "Zelensky lo anunció en las redes sociales.", "passages": [label]}
+        return {"answerable": True, "sentences": [sentence | {"english": "Zelensky announced it on social media."}]}
+
+    fake_llm.responder = responder
+    answer = llm_engine.answer("¿Quién anunció el regreso de los soldados ucranianos?")
+    assert len(fake_llm.requests) == 2  # translation, then the answer
+    assert answer.grounded and answer.text == "Zelensky lo anunció en las redes sociales. [1]"
+
+
+def test_dead_llm_with_a_foreign_question_falls_back_to_the_multilingual_search(
+    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    settings = make_settings(
+        tmp_path, openai_base_url=fake_llm.base_url, llm_max_retries=0, llm_retry_base_delay=0,
+        multilingual_search=True,
+    )
+    engine = Engine.open(settings, embedder=embedder)
+    fake_llm.push("status", (500, "down"))
+    answer = engine.answer("Скільки людей обміняли загалом?")
+    assert answer.mode == "offline-fallback" and answer.grounded and "390" in answer.text
+    assert answer.note is not None and answer.note.startswith(FALLBACK_NOTE)
+    assert "Статтю написано англійською" in answer.note
+
+
 def test_foreign_sentence_whose_english_is_unsupported_is_dropped(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     def responder(request: dict) -> dict | str:
         if "response_format" not in request:
