@@ -23,7 +23,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -40,19 +40,12 @@ BATCH_SIZE = 64
 log = logging.getLogger(__name__)
 
 
-class PassageEmbedder(Protocol):
-    """What the index needs of an embedding model (a Chroma embedding function with a name and size)."""
-
-    model_name: str
-    dimension: int
-
-    def embed(self, texts: list[str]) -> np.ndarray: ...
-
-    def __call__(self, input: Documents) -> Embeddings: ...
-
-
 class CosineEmbeddingFunction(EmbeddingFunction[Documents]):
-    """What our two Chroma embedding functions share: normalised vectors, compared by cosine."""
+    """What the index needs of an embedding model: a Chroma embedding function with a name and a size,
+    giving normalised vectors compared by cosine (MiniLM here, multilingual-e5 in rag.multilingual)."""
+
+    model_name: str  # names the collection, so vectors of two models never mix
+    dimension: int
 
     def embed(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError

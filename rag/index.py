@@ -15,7 +15,7 @@ from chromadb.api.client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from .corpus import slugify
-from .embeddings import MODEL_NAME, PassageEmbedder
+from .embeddings import MODEL_NAME, CosineEmbeddingFunction
 from .errors import IndexUnavailableError
 from .models import Passage
 from .settings import Settings
@@ -61,7 +61,7 @@ class PassageIndex:
     the multilingual model's (rag.multilingual) questions in other languages.
     """
 
-    def __init__(self, client: chromadb.api.ClientAPI, embedder: PassageEmbedder, name: str, location: str) -> None:
+    def __init__(self, client: chromadb.api.ClientAPI, embedder: CosineEmbeddingFunction, name: str, location: str) -> None:
         self._embedder = embedder
         self.location = location
         self._size = 0
@@ -77,7 +77,7 @@ class PassageIndex:
         )
 
     @classmethod
-    def open(cls, settings: Settings, embedder: PassageEmbedder) -> "PassageIndex":
+    def open(cls, settings: Settings, embedder: CosineEmbeddingFunction) -> "PassageIndex":
         """Open (or create) the collection; a corrupt embedded index is moved aside and rebuilt.
 
         Raises ``IndexUnavailableError`` when a Chroma server cannot be reached.

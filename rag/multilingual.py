@@ -94,7 +94,7 @@ class E5Embedding(CosineEmbeddingFunction):
         with self._lock:
             return np.asarray(self._e5().passage(list(texts)), dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def question_vector(self, text: str) -> np.ndarray:
         """The question's vector (e5's "query: " prefix)."""
         with self._lock:
             return np.asarray(self._e5().query(text), dtype=np.float32)
@@ -140,7 +140,7 @@ class CrossLingualAnswerer:
 
     def search(self, question: str, k: int) -> list[Evidence]:
         """The ``k`` closest sentences by the multilingual model, best first (headlines left out)."""
-        hits = self._index.query(self._embedder.embed_query(question), k)
+        hits = self._index.query(self._embedder.question_vector(question), k)
         return [
             Evidence(passage=self._passages[pid], score=sim, dense_similarity=sim, keyword_score=0.0, relevance=sim)
             for pid, sim in hits

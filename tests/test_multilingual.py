@@ -50,16 +50,16 @@ def test_e5_puts_a_question_next_to_its_answer_across_languages() -> None:
     passages = e5.embed(["The talks were held in Istanbul.", "The recipe needs beetroot and cabbage."])
     assert passages.shape == (2, 384)
     assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
-    question = e5.embed_query("Де відбулися переговори?")
+    question = e5.question_vector("Де відбулися переговори?")
     assert question @ passages[0] > question @ passages[1]
 
 
 def test_e5_gives_the_same_vector_from_several_threads() -> None:
     """The bot answers on several threads; the C engine's buffers must not be shared mid-call."""
     e5 = E5Embedding()
-    alone = e5.embed_query("Скільки людей обміняли?")
+    alone = e5.question_vector("Скільки людей обміняли?")
     with ThreadPoolExecutor(4) as pool:
-        vectors = list(pool.map(lambda _: e5.embed_query("Скільки людей обміняли?"), range(16)))
+        vectors = list(pool.map(lambda _: e5.question_vector("Скільки людей обміняли?"), range(16)))
     assert all(np.allclose(v, alone, atol=1e-6) for v in vectors)
 
 
