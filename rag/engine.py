@@ -127,7 +127,7 @@ class Engine:
         self.last_multilingual_sync: SyncReport | None = None
         self._cache = AnswerCache(settings.answer_cache_size)
         self._corpus_is_latin = is_latin_corpus(passages)
-        self._language = LanguageGuard(self._matcher.vocabulary)
+        self._language = LanguageGuard(self._matcher.known_words)
 
     @classmethod
     def open(

@@ -2,9 +2,9 @@
 
 With a language model they are translated for retrieval; offline the multilingual
 model (rag.multilingual) searches them. Most English questions are recognised
-at once by their function words ("how", "did", "the"); a question made only of
-the article's own words ("Lavrov legitimacy") is English too; anything else is
-asked of a language identifier (py3langid: its model ships in the package).
+at once by their function words ("how", "did", "the"); a question made mostly of
+English or the article's own words ("Lavrov demands") is English too; anything
+else is asked of a language identifier (py3langid: its model ships in the package).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 from .text import STOPWORDS, words
 
 ENGLISH_FUNCTION_SHARE = 0.25  # "Qui a annoncé le retour ?" has one English-looking word in seven
+# Words the English tokenizer or the article knows: "Lavrov demands" is English, "Quem é Sergei Lavrov?" is not.
+KNOWN_WORD_SHARE = 0.75
 LATIN_SHARE = 0.7
 
 
@@ -26,10 +28,10 @@ def in_other_script(text: str) -> bool:
 
 
 class LanguageGuard:
-    """Tells English questions from others, for an English corpus with this vocabulary."""
+    """Tells English questions from others, given the English words and the article's own."""
 
-    def __init__(self, vocabulary: frozenset[str]) -> None:
-        self._vocabulary = vocabulary
+    def __init__(self, known_words: frozenset[str]) -> None:
+        self._known_words = known_words
         self._identifier: Any = None
         self._lock = threading.Lock()
 
@@ -52,6 +54,6 @@ class LanguageGuard:
             return True
         if sum(t in STOPWORDS for t in tokens) / len(tokens) >= ENGLISH_FUNCTION_SHARE:
             return True
-        if all(t in self._vocabulary or t.isdigit() for t in tokens):
-            return True  # only the article's own words: a keyword search
+        if sum(t in self._known_words or t.isdigit() for t in tokens) / len(tokens) >= KNOWN_WORD_SHARE:
+            return True  # a keyword search ("Lavrov demands"): too short for the identifier to judge
         return self._identify(question) == "en"

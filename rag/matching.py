@@ -97,9 +97,9 @@ class TermMatcher:
         return frozenset(w for w, n in counts.items() if n > len(passages) / 5)
 
     @property
-    def vocabulary(self) -> frozenset[str]:
-        """The corpus's content words, lower-cased."""
-        return frozenset(self._vocab)
+    def known_words(self) -> frozenset[str]:
+        """Words of the English tokenizer, the corpus and the stopword list, lower-cased."""
+        return frozenset(self._dictionary)
 
     def specificity(self, root: str) -> float:
         """IDF scaled to 0..1: a stem in one passage says much, one in every passage little.
