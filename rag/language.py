@@ -52,8 +52,9 @@ class LanguageGuard:
         tokens = words(question)
         if not tokens:
             return True
-        if sum(t in STOPWORDS for t in tokens) / len(tokens) >= ENGLISH_FUNCTION_SHARE:
-            return True
+        function_words = sum(t in STOPWORDS for t in tokens)
+        if function_words >= 2 and function_words / len(tokens) >= ENGLISH_FUNCTION_SHARE:
+            return True  # one alone proves little: "a" and "no" are Spanish and Portuguese words too
         if sum(t in self._known_words or t.isdigit() for t in tokens) / len(tokens) >= KNOWN_WORD_SHARE:
             return True  # a keyword search ("Lavrov demands"): too short for the identifier to judge
         return self._identify(question) == "en"
