@@ -226,8 +226,8 @@ class Engine:
             log.warning("answer.multilingual_unavailable reason=%s", exc)
             return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
         checked = self._checker.check(self._crosslingual.draft(text, evidence), evidence)
-        language_note = (NOTES if checked.citations else REFUSAL_NOTES)[reader_language(text)]
-        note = " ".join(n for n in (note, language_note) if n)
+        language_note = (NOTES if checked.citations else REFUSAL_NOTES).get(reader_language(text))
+        note = " ".join(n for n in (note, language_note) if n) or None
         return self._finish_checked(text, checked, mode, started, note, evidence)
 
     def _finish_checked(

@@ -49,10 +49,9 @@ NOTES = {
     "ru": "Статья написана по-английски, поэтому привожу предложение из неё, которое отвечает на ваш вопрос.",
     "en": "The article is in English: here is the sentence from it that answers your question.",
 }
-REFUSAL_NOTES = {
+REFUSAL_NOTES = {  # the refusal itself is in English: other readers need no second English line
     "uk": "У статті немає відповіді на це питання.",
     "ru": "В статье нет ответа на этот вопрос.",
-    "en": "The article does not answer this question.",
 }
 
 

