@@ -226,7 +226,13 @@ class Engine:
             log.warning("answer.multilingual_unavailable reason=%s", exc)
             return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
         checked = self._checker.check(self._crosslingual.draft(text, evidence), evidence)
-        language_note = (NOTES if checked.citations else REFUSAL_NOTES).get(reader_language(text))
+        language = reader_language(text)
+        log.info(
+            "answer.crosslingual note_language=%s top_similarity=%.3f margin=%.3f",
+            language, evidence[0].dense_similarity if evidence else 0.0,
+            evidence[0].dense_similarity - evidence[1].dense_similarity if len(evidence) > 1 else 0.0,
+        )
+        language_note = (NOTES if checked.citations else REFUSAL_NOTES).get(language)
         note = " ".join(n for n in (note, language_note) if n) or None
         return self._finish_checked(text, checked, mode, started, note, evidence)
 
