@@ -21,6 +21,8 @@ class ExtractiveAnswerer:
 
     def _answers(self, ranked: RankedEvidence, type_required: bool) -> bool:
         similarity = ranked.evidence.dense_similarity
+        if not ranked.time_frame_matched:
+            return False  # "How many are still held?" is not answered by "390 were exchanged"
         if not ranked.names_matched:
             return False  # about someone or somewhere else: "Did Putin attend?" is not answered by a sentence on Lavrov
         if type_required and not ranked.offers_type:

@@ -76,6 +76,14 @@ UNMARKED_PLACE = 0.6  # "in Istanbul": probably a place, but the sentence does n
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 _COUNTED = re.compile(r"\b(?:how (?:many|much)|number of)\s+([^\W\d_]+)", re.I)
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# "How many are still held?", "When will the next one be?": a question about what goes on or comes next is not
+# answered by a sentence that only tells what happened; such a sentence has none of these words.
+_ASKS_ONGOING = re.compile(r"\b(still|remain|remains|remaining|next|will|yet|anymore|currently|upcoming)\b", re.I)
+# Not "potential" or "ongoing": "signaling potential shifts in ongoing negotiations" tells of a past swap.
+_ONGOING = frozenset(
+    "still remain remains remaining next will would future further additional plan plans planned intend intends "
+    "intention intentions continue continues continued upcoming expected underway".split()
+)
 _ASKS_POSSESSIVE = re.compile(r"\w(?:'|’)s\b", re.I)
 
 
@@ -197,6 +205,7 @@ class RankedEvidence:
     matches: list[float]  # per question term: 1 for the same word, the word similarity for a paraphrase, else 0
     offers_type: bool
     names_matched: bool  # the passage names everyone and everywhere the question names (true when none)
+    time_frame_matched: bool  # a question on what goes on or comes next meets a passage that speaks of it
     score: float
 
 
@@ -226,6 +235,7 @@ class Reranker:
         kind, framing = answer_frame(question)
         stems = {t.stem for t in terms} - framing  # "which regions": the answer need not sit by "region"
         counts = self._counted(question, terms, vectors)
+        asks_ongoing = bool(_ASKS_ONGOING.search(question))
         ranked = []
         for item in evidence:
             matches = self._matcher.term_matches(terms, vectors, item.passage.passage_id)
@@ -238,9 +248,10 @@ class Reranker:
             if heading:
                 score *= HEADING_WEIGHT
             names_matched = all(m >= 1.0 for t, m in zip(terms, matches) if t.is_name)
-            ranked.append(
-                RankedEvidence(replace(item, relevance=score), cover, matches, bool(offers), names_matched, score)
-            )
+            time_frame = not asks_ongoing or not _ONGOING.isdisjoint(words(item.passage.text))
+            ranked.append(RankedEvidence(
+                replace(item, relevance=score), cover, matches, bool(offers), names_matched, time_frame, score
+            ))
         # Places are harder to spot than numbers ("on social media"): "where" needs one only if some passage has one.
         required = kind in REQUIRED_TYPES or (kind == "place" and any(r.offers_type for r in ranked))
         ranked.sort(key=lambda r: (required and not r.offers_type, -r.score))

@@ -57,12 +57,12 @@ def test_sample_questions_meet_the_citation_and_retrieval_targets(sample: EvalRe
 @pytest.mark.parametrize(
     ("name", "floors"),
     [
-        # Measured: accuracy 0.887, citation precision 0.848, refusal 0.750, hit@3 0.952 (90 questions; on its
+        # Measured: accuracy 0.853, citation precision 0.881, refusal 0.812, hit@3 0.956 (100 questions; on its
         # first 68: 0.783, 0.706, 0.682, 0.848 before the re-ranker, 0.652, 0.652, 0.591, 0.848 before the answerer).
-        ("paraphrases.jsonl", (0.84, 0.8, 0.7, 0.91)),
-        # Written before the re-ranker's weights were tried. Measured: accuracy 0.955, citation precision 0.875,
-        # refusal 0.750, hit@3 1.000 (0.773, 0.739, 0.625, 0.909 before the re-ranker).
-        ("unseen.jsonl", (0.9, 0.8, 0.6, 0.95)),
+        ("paraphrases.jsonl", (0.82, 0.84, 0.76, 0.91)),
+        # Written before the re-ranker's weights were tried. Measured: accuracy 0.955, citation precision 0.913,
+        # refusal 0.875, hit@3 1.000 (0.773, 0.739, 0.625, 0.909 before the re-ranker).
+        ("unseen.jsonl", (0.9, 0.85, 0.74, 0.95)),
     ],
 )
 def test_held_out_sets_stay_above_their_floor(engine: Engine, name: str, floors: tuple[float, ...]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag import Engine
-from rag.rerank import answer_frame, type_fit
+from rag import Engine, Evidence, Passage
+from rag.embeddings import MiniLMEmbedding
+from rag.matching import TermMatcher
+from rag.rerank import Reranker, answer_frame, type_fit
 from rag.text import stem, words
 
 COMMON = frozenset({"ukraine", "russia"})  # as in an article about them: no answer by themselves
@@ -90,3 +92,22 @@ def test_where_questions_put_passages_that_name_a_place_first(engine: Engine) ->
     names_place = [fit("place", e.passage.text, question) > 0 for e in evidence]
     assert names_place == sorted(names_place, reverse=True)  # every passage naming a place before any that does not
     assert names_place.count(False) > 0  # the fused retrieval did bring placeless passages to re-rank
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "answers"),
+    [
+        ("How many soldiers are still held?", "The two sides exchanged 390 soldiers.", False),
+        ("When will the next exchange happen?", "The exchange happened on Friday.", False),
+        ("Do obstacles remain?", "Significant obstacles remain on the path to peace.", True),
+        ("Will there be more talks?", "Lavrov expressed intentions to hold additional talks.", True),
+        ("How many soldiers were exchanged?", "The two sides exchanged 390 soldiers.", True),
+    ],
+)
+def test_a_question_on_what_goes_on_or_comes_next_needs_a_passage_that_speaks_of_it(
+    embedder: MiniLMEmbedding, question: str, passage: str, answers: bool
+) -> None:
+    sentence = Passage("doc:1", "doc", 1, passage, 1, "h")
+    evidence = Evidence(sentence, score=1.0, dense_similarity=0.6, keyword_score=1.0)
+    [ranked] = Reranker(TermMatcher(embedder, [sentence], None)).rank(question, [evidence]).items
+    assert ranked.time_frame_matched is answers
