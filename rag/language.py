@@ -47,6 +47,7 @@ class LanguageGuard:
         return str(self._identifier.classify(text)[0])
 
     def is_english(self, question: str) -> bool:
+        """True for a question the English model can search as written."""
         if in_other_script(question):
             return False
         tokens = words(question)
