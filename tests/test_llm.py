@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -146,17 +146,25 @@ def test_api_key_never_reaches_logs_or_answers(
     assert "sk-test" not in repr(llm_engine.settings)
 
 
+def translating(english_question: str, needle: str, text: str, english: str) -> Callable[[dict], dict | str]:
+    """A model that translates the question, then answers one sentence citing the passage that holds ``needle``."""
+
+    def responder(request: dict) -> dict | str:
+        if "response_format" not in request:  # the translation call
+            return english_question
+        sentence = {"text": text, "passages": [_label_of(request, needle)], "english": english}
+        return {"answerable": True, "sentences": [sentence]}
+
+    return responder
+
+
 def test_ukrainian_question_is_translated_for_search_and_answered_in_ukrainian(
     llm_engine: Engine, fake_llm: FakeOpenAI
 ) -> None:
-    def responder(request: dict) -> dict | str:
-        if "response_format" not in request:  # the translation call
-            return "Where did the negotiators meet before the swap?"
-        label = _label_of(request, "Istanbul")
-        sentence = {"text": "Переговорники зустрілися в Стамбулі.", "passages": [label]}
-        return {"answerable": True, "sentences": [sentence | {"english": "The negotiators met in Istanbul."}]}
-
-    fake_llm.responder = responder
+    fake_llm.responder = translating(
+        "Where did the negotiators meet before the swap?", "Istanbul",
+        "Переговорники зустрілися в Стамбулі.", "The negotiators met in Istanbul.",
+    )
     answer = llm_engine.answer("Де зустрілися переговорники перед обміном?")
     translate, draft = fake_llm.requests
     assert "Де зустрілися" in translate["body"]["messages"][-1]["content"]
@@ -167,15 +175,10 @@ def test_ukrainian_question_is_translated_for_search_and_answered_in_ukrainian(
 
 def test_spanish_question_is_translated_for_search_too(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     """Latin script is not enough to be English: the language identifier sends it through translation."""
-
-    def responder(request: dict) -> dict | str:
-        if "response_format" not in request:
-            return "Who announced the return of the Ukrainian soldiers?"
-        label = _label_of(request, "Zelensky")
-        sentence = {"text": "Zelensky lo anunció en las redes sociales.", "passages": [label]}
-        return {"answerable": True, "sentences": [sentence | {"english": "Zelensky announced it on social media."}]}
-
-    fake_llm.responder = responder
+    fake_llm.responder = translating(
+        "Who announced the return of the Ukrainian soldiers?", "Zelensky",
+        "Zelensky lo anunció en las redes sociales.", "Zelensky announced it on social media.",
+    )
     answer = llm_engine.answer("¿Quién anunció el regreso de los soldados ucranianos?")
     assert len(fake_llm.requests) == 2  # translation, then the answer
     assert answer.grounded and answer.text == "Zelensky lo anunció en las redes sociales. [1]"
@@ -197,14 +200,10 @@ def test_dead_llm_with_a_foreign_question_falls_back_to_the_multilingual_search(
 
 
 def test_foreign_sentence_whose_english_is_unsupported_is_dropped(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
-    def responder(request: dict) -> dict | str:
-        if "response_format" not in request:
-            return "Where did the negotiators meet before the swap?"
-        label = _label_of(request, "Istanbul")
-        sentence = {"text": "Переговорники зустрілися в Парижі.", "passages": [label], "english": "They met in Paris on Mars."}
-        return {"answerable": True, "sentences": [sentence]}
-
-    fake_llm.responder = responder
+    fake_llm.responder = translating(
+        "Where did the negotiators meet before the swap?", "Istanbul",
+        "Переговорники зустрілися в Парижі.", "They met in Paris on Mars.",
+    )
     answer = llm_engine.answer("Де зустрілися переговорники?")
     assert not answer.grounded and answer.citations == []
 
