@@ -27,6 +27,7 @@ from .embeddings import CosineEmbeddingFunction
 from .errors import MultilingualUnavailableError
 from .index import PassageIndex, ProgressCallback, SyncReport
 from .models import Evidence, Passage
+from .names import article_names, cyrillic_names, matching_name
 from .rerank import REQUIRED_TYPES, answer_frame, is_heading, type_fit
 from .settings import Settings
 
@@ -136,6 +137,7 @@ class CrossLingualAnswerer:
         self._embedder = embedder
         self._index = index
         self._passages = passages
+        self._names = article_names(list(passages.values()))
 
     def search(self, question: str, k: int) -> list[Evidence]:
         """The ``k`` closest sentences by the multilingual model, best first (headlines left out)."""
@@ -157,4 +159,9 @@ class CrossLingualAnswerer:
         kind = answer_frame(question)[0]
         if kind in _REQUIRED_KINDS and not type_fit(kind, best.passage.text, "", set(), frozenset()):
             return []  # "how many" answered by a sentence with no number is a guess
+        text = best.passage.text.casefold()
+        for name in cyrillic_names(question):
+            known = matching_name(name, self._names)
+            if known is None or known not in text:
+                return []  # about someone or somewhere the article, or this sentence, does not name
         return [DraftSentence(best.passage.text, [best.passage.passage_id])]

@@ -83,12 +83,12 @@ def test_multilingual_questions_offline_find_the_english_sentence(engine: Engine
         report(f"multilingual.jsonl [{lang}]", evaluate(engine, [q for q in questions if q.qid.endswith(lang)]))
     result = evaluate(engine, questions)
     report("multilingual.jsonl", result)
-    # Measured: accuracy 0.765, citation precision 0.897, refusal 0.864. The two thresholds were calibrated on the
-    # Ukrainian and Russian questions (uk and ru: 0.727, 0.842, 0.812); the Spanish, German, French, Italian,
-    # Polish and Portuguese ones were written afterwards and not fitted (0.833, 1.000, 1.000).
+    # Measured: accuracy 0.765, citation precision 0.963, refusal 0.955. The two similarity thresholds were
+    # calibrated on the Ukrainian and Russian questions (now 0.727, 0.941, 0.938); the Spanish, German, French,
+    # Italian, Polish and Portuguese ones were written afterwards and not fitted (0.833, 1.000, 1.000).
     assert result.answer_accuracy >= 0.70
-    assert result.citation_precision >= 0.85
-    assert result.refusal_accuracy >= 0.8
+    assert result.citation_precision >= 0.9
+    assert result.refusal_accuracy >= 0.88
 
 
 @pytest.mark.parametrize("name", ["paraphrases.jsonl", "unseen.jsonl", "multilingual.jsonl"])
