@@ -28,7 +28,7 @@ from .errors import MultilingualUnavailableError
 from .index import PassageIndex, ProgressCallback, SyncReport
 from .models import Evidence, Passage
 from .names import article_names, cyrillic_names, matching_name
-from .rerank import REQUIRED_TYPES, answer_frame, is_heading, type_fit
+from .rerank import REQUIRED_TYPES, answer_frame, in_time_frame, is_heading, type_fit
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,8 @@ class CrossLingualAnswerer:
         kind = answer_frame(question)[0]
         if kind in _REQUIRED_KINDS and not type_fit(kind, best.passage.text, "", set(), frozenset()):
             return []  # "how many" answered by a sentence with no number is a guess
+        if not in_time_frame(question, best.passage.text):
+            return []  # "when will the next one be" answered by what happened
         text = best.passage.text.casefold()
         for name in cyrillic_names(question):
             known = matching_name(name, self._names)

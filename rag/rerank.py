@@ -78,13 +78,23 @@ _COUNTED = re.compile(r"\b(?:how (?:many|much)|number of)\s+([^\W\d_]+)", re.I)
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 # "How many are still held?", "When will the next one be?": a question about what goes on or comes next is not
 # answered by a sentence that only tells what happened; such a sentence has none of these words.
-_ASKS_ONGOING = re.compile(r"\b(still|remain|remains|remaining|next|will|yet|anymore|currently|upcoming)\b", re.I)
+# Also "next" and "will" in the languages searched across (rag.multilingual); not "ще"/"noch", which also mean "else".
+_ASKS_ONGOING = re.compile(
+    r"\b(still|remain|remains|remaining|next|will|yet|anymore|currently|upcoming|"
+    r"наступн\w*|следующ\w*|буде|будуть|будет|будут|próxim\w*|nächst\w*|prochain\w*|prossim\w*)\b",
+    re.I,
+)
 # Not "potential" or "ongoing": "signaling potential shifts in ongoing negotiations" tells of a past swap.
 _ONGOING = frozenset(
     "still remain remains remaining next will would future further additional plan plans planned intend intends "
     "intention intentions continue continues continued upcoming expected underway".split()
 )
 _ASKS_POSSESSIVE = re.compile(r"\w(?:'|’)s\b", re.I)
+
+
+def in_time_frame(question: str, passage: str) -> bool:
+    """False when the question asks what goes on or comes next and the passage only tells what happened."""
+    return not _ASKS_ONGOING.search(question) or not _ONGOING.isdisjoint(words(passage))
 
 
 def is_heading(text: str) -> bool:
@@ -235,7 +245,6 @@ class Reranker:
         kind, framing = answer_frame(question)
         stems = {t.stem for t in terms} - framing  # "which regions": the answer need not sit by "region"
         counts = self._counted(question, terms, vectors)
-        asks_ongoing = bool(_ASKS_ONGOING.search(question))
         ranked = []
         for item in evidence:
             matches = self._matcher.term_matches(terms, vectors, item.passage.passage_id)
@@ -248,7 +257,7 @@ class Reranker:
             if heading:
                 score *= HEADING_WEIGHT
             names_matched = all(m >= 1.0 for t, m in zip(terms, matches) if t.is_name)
-            time_frame = not asks_ongoing or not _ONGOING.isdisjoint(words(item.passage.text))
+            time_frame = in_time_frame(question, item.passage.text)
             ranked.append(RankedEvidence(
                 replace(item, relevance=score), cover, matches, bool(offers), names_matched, time_frame, score
             ))

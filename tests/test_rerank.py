@@ -7,7 +7,7 @@ import pytest
 from rag import Engine, Evidence, Passage
 from rag.embeddings import MiniLMEmbedding
 from rag.matching import TermMatcher
-from rag.rerank import Reranker, answer_frame, type_fit
+from rag.rerank import Reranker, answer_frame, in_time_frame, type_fit
 from rag.text import stem, words
 
 COMMON = frozenset({"ukraine", "russia"})  # as in an article about them: no answer by themselves
@@ -111,3 +111,12 @@ def test_a_question_on_what_goes_on_or_comes_next_needs_a_passage_that_speaks_of
     evidence = Evidence(sentence, score=1.0, dense_similarity=0.6, keyword_score=1.0)
     [ranked] = Reranker(TermMatcher(embedder, [sentence], None)).rank(question, [evidence]).items
     assert ranked.time_frame_matched is answers
+
+
+@pytest.mark.parametrize(
+    "question", ["Когда состоится следующий обмен?", "Коли буде наступний обмін?", "¿Cuándo será el próximo canje?"]
+)
+def test_next_and_will_are_read_in_other_languages_too(question: str) -> None:
+    assert not in_time_frame(question, "The exchange took place on Friday.")
+    assert in_time_frame(question, "Both sides will hold further talks.")
+    assert in_time_frame("Що ще сказав Лавров?", "Lavrov spoke on Friday.")  # "ще" is also "else": not asked
