@@ -98,6 +98,7 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS]
 
 
+@lru_cache(maxsize=1)
 def synonym_stems() -> dict[str, frozenset[str]]:
     """Each stem of NEWS_SYNONYMS to the other stems of its group."""
     table: dict[str, set[str]] = {}
