@@ -229,8 +229,7 @@ class Engine:
         language = reader_language(text)
         log.info(
             "answer.crosslingual note_language=%s top_similarity=%.3f margin=%.3f",
-            language, evidence[0].dense_similarity if evidence else 0.0,
-            evidence[0].dense_similarity - evidence[1].dense_similarity if len(evidence) > 1 else 0.0,
+            language, evidence[0].dense_similarity if evidence else 0.0, self._crosslingual.margin(evidence),
         )
         language_note = (NOTES if checked.citations else REFUSAL_NOTES).get(language)
         note = " ".join(n for n in (note, language_note) if n) or None

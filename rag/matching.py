@@ -96,6 +96,10 @@ class TermMatcher:
                 counts[w] = counts.get(w, 0) + 1
         return frozenset(w for w, n in counts.items() if n > len(passages) / 5)
 
+    def synonyms(self, root: str) -> frozenset[str]:
+        """Stems of the listed news synonyms of a stem (text.NEWS_SYNONYMS): "swap" → "exchang", "trade"."""
+        return self._synonyms.get(root, frozenset())
+
     @property
     def known_words(self) -> frozenset[str]:
         """Words of the English tokenizer, the corpus and the stopword list, lower-cased."""
@@ -217,7 +221,7 @@ class TermMatcher:
         for term, similarity in zip(terms, best):
             if term.stem in stems:
                 matches.append(1.0)
-            elif self._synonyms.get(term.stem, frozenset()) & stems:
+            elif self.synonyms(term.stem) & stems:
                 matches.append(max(SYNONYM_MATCH, float(similarity)))
             elif term.is_name:
                 # names match only by name ("France" is not "Italy", however close), in any of its forms

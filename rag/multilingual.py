@@ -148,13 +148,18 @@ class CrossLingualAnswerer:
             if pid in self._passages and not is_heading(self._passages[pid].text)
         ]
 
+    @staticmethod
+    def margin(evidence: list[Evidence]) -> float:
+        """How far the best sentence stands above the next (all of its similarity when it is alone)."""
+        runner_up = evidence[1].dense_similarity if len(evidence) > 1 else 0.0
+        return evidence[0].dense_similarity - runner_up if evidence else 0.0
+
     def draft(self, question: str, evidence: list[Evidence]) -> list[DraftSentence]:
         """The best sentence, quoted, when it clearly answers; empty otherwise."""
         if not evidence:
             return []
         best = evidence[0]
-        runner_up = evidence[1].dense_similarity if len(evidence) > 1 else 0.0
-        if best.dense_similarity < MIN_SIMILARITY or best.dense_similarity - runner_up < MIN_MARGIN:
+        if best.dense_similarity < MIN_SIMILARITY or self.margin(evidence) < MIN_MARGIN:
             return []
         kind = answer_frame(question)[0]
         if kind in _REQUIRED_KINDS and not type_fit(kind, best.passage.text, "", set(), frozenset()):

@@ -19,7 +19,7 @@ import numpy as np
 
 from .matching import QuestionTerm, TermMatcher, coverage
 from .models import Evidence
-from .text import NUMBER_WORDS, stem, synonym_stems, words
+from .text import NUMBER_WORDS, stem, words
 
 # Weights of the ranking signals: meaning, the question's own words, and the kind of answer offered.
 # Chosen on three question sets together (the shared sample, our paraphrases, and an unseen set written
@@ -244,9 +244,8 @@ class Reranker:
         vectors = self._matcher.word_vectors(terms)
         kind, framing = answer_frame(question)
         asked = {t.stem for t in terms} - framing  # "which regions": the answer need not sit by "region"
-        synonyms = synonym_stems()
         # The answer sits by the question's words, or by their listed news synonyms: "swap" by "exchanged".
-        stems = asked | {other for root in asked for other in synonyms.get(root, ())}
+        stems = asked | {other for root in asked for other in self._matcher.synonyms(root)}
         counts = self._counted(question, terms, vectors)
         ranked = []
         for item in evidence:
