@@ -16,7 +16,7 @@ from .settings import Settings
 # Settings the bench hands to child processes (bot, start-up probe) as environment variables.
 _CHILD_SETTINGS = (
     "corpus_dir", "data_dir", "chroma_host", "chroma_port", "chroma_ssl", "collection_prefix", "top_k",
-    "min_relevance", "embedding_threads", "openai_base_url", "openai_model", "answer_cache_size",
+    "reader_threshold", "embedding_threads", "openai_base_url", "openai_model", "answer_cache_size",
     "multilingual_search",
 )
 

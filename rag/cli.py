@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -149,12 +149,24 @@ def chat(verbose: Verbose = False) -> None:
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Path, typer.Option("--questions", "-q", exists=True, dir_okay=False, help="JSONL file.")],
+    questions: Annotated[
+        Path | None, typer.Option("--questions", "-q", exists=True, dir_okay=False, help="JSONL file.")
+    ] = None,
+    squad: Annotated[
+        Path | None,
+        typer.Option("--squad", exists=True, file_okay=False, help="SQuAD-style sample: corpus/ + questions.jsonl."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics and results as JSON.")] = False,
     verbose: Verbose = False,
 ) -> None:
-    """Score the engine on a question file: accuracy, citation precision/recall, refusals, hit@k, MRR."""
+    """Score the engine on a question file (accuracy, citations, refusals, hit@k, MRR) or a SQuAD-style sample."""
+    if (questions is None) == (squad is None):
+        _fail("Give one of --questions FILE or --squad DIR.", 2)
     settings = _setup(verbose)
+    if squad is not None:
+        _eval_squad(settings, squad, as_json)
+        return
+    assert questions is not None
     with _engine(settings, show_progress=not as_json) as engine:
         report = evaluate(engine, load_questions(questions))
     if as_json:
@@ -168,10 +180,37 @@ def eval_command(
             f"{r.cited_relevant}/{r.cited_total}", r.question, r.answer[:90],
         )
     console.print(table)
-    summary = Table("metric", "value", expand=False)
-    for name, value in report.summary().items():
-        summary.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
-    console.print(summary)
+    _print_summary(report.summary())
+
+
+def _print_summary(summary: dict[str, object]) -> None:
+    table = Table("metric", "value", expand=False)
+    for name, value in summary.items():
+        table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+def _eval_squad(settings: Settings, directory: Path, as_json: bool) -> None:
+    """Each article of the sample indexed alone, every question asked, scored as the sample's README says."""
+    from .evaluate_squad import evaluate_squad
+
+    try:
+        with console.status("Indexing each article alone and asking its questions…") if not as_json else nullcontext():
+            report = evaluate_squad(settings, directory)
+    except RagError as exc:
+        _fail(str(exc))
+    if as_json:
+        payload = report.summary() | {"results": [r.__dict__ for r in report.results]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table("article", "ok", "kind", "question", "answer", expand=False)
+    for r in report.results:
+        kind = "answerable" if r.answerable else "unanswerable"
+        table.add_row(r.article, "✓" if r.correct else "✗", kind, r.question, r.answer[:90])
+    console.print(table)
+    summary = report.summary()
+    articles = summary.pop("articles")
+    _print_summary(summary | {f"overall {slug}": value for slug, value in articles.items()})
 
 
 @app.command()

@@ -20,13 +20,13 @@ from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
 from .extractive import ExtractiveAnswerer
 from .index import PassageIndex, ProgressCallback, SyncReport
-from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
-from .matching import TermMatcher
+from .language import LanguageGuard, in_other_script
 from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
-from .rerank import Ranking, Reranker
+from .reader import AnswerabilityReader, Calibration
 from .retrieve import Retriever
 from .settings import Settings
+from .spelling import SpellingCorrector
 
 if TYPE_CHECKING:
     from .llm import LLMDrafter
@@ -106,6 +106,7 @@ class Engine:
         index: PassageIndex,
         documents: list[Document],
         passages: list[Passage],
+        reader: AnswerabilityReader,
         llm: LLMDrafter | None = None,
         crosslingual: CrossLingualAnswerer | None = None,
     ) -> None:
@@ -116,10 +117,12 @@ class Engine:
         self._ordered = passages
         self._documents = {d.doc_id: d for d in documents}
         self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
-        cache_dir = None if settings.chroma_host else settings.data_dir
-        self._matcher = TermMatcher(embedder, passages, cache_dir)
-        self._reranker = Reranker(self._matcher)
-        self._extractive = ExtractiveAnswerer(settings.min_relevance)
+        self._spelling = SpellingCorrector(embedder.known_words(), passages)
+        self._reader = reader
+        calibration = reader.calibration
+        if settings.reader_threshold is not None:
+            calibration = Calibration(settings.reader_threshold, calibration.second_share)
+        self._extractive = ExtractiveAnswerer(calibration)
         self._checker = CitationChecker(embedder, self._documents)
         self._llm = llm
         self._crosslingual = crosslingual
@@ -127,20 +130,26 @@ class Engine:
         self.last_multilingual_sync: SyncReport | None = None
         self._cache = AnswerCache(settings.answer_cache_size)
         self._corpus_is_latin = is_latin_corpus(passages)
-        self._language = LanguageGuard(self._matcher.known_words)
+        self._language = LanguageGuard(self._spelling.known_words)
 
     @classmethod
     def open(
-        cls, settings: Settings, progress: ProgressCallback | None = None, embedder: MiniLMEmbedding | None = None
+        cls,
+        settings: Settings,
+        progress: ProgressCallback | None = None,
+        embedder: MiniLMEmbedding | None = None,
+        reader: AnswerabilityReader | None = None,
     ) -> "Engine":
         """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
 
-        Pass ``embedder`` to share one loaded model between engines (tests, benchmarks).
+        Pass ``embedder`` and ``reader`` to share loaded models between engines (tests, benchmarks, eval).
         """
         started = time.perf_counter()
         documents = load_documents(settings.corpus_dir)
         embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
+        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
         loading = embedder.load_in_background()  # first use waits on the same lock, so this only saves time
+        reader_loading = reader.load_in_background()
         try:
             passages = SentenceSplitter().split(documents)
             index = PassageIndex.open(settings, embedder)
@@ -158,8 +167,9 @@ class Engine:
                 drafter = LLMDrafter(settings)
         except BaseException:
             loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
+            reader_loading.join()
             raise
-        engine = cls(settings, embedder, index, documents, passages, drafter, crosslingual)
+        engine = cls(settings, embedder, index, documents, passages, reader, drafter, crosslingual)
         engine.last_sync = report
         engine.last_multilingual_sync = multilingual_report
         log.info(
@@ -198,11 +208,10 @@ class Engine:
                 mode, note, search_text = "offline-fallback", FALLBACK_NOTE, text
         else:
             # The corpus vocabulary is English: spelling is corrected only for text searched as written.
-            search_text = self._matcher.correct_spelling(text)
+            search_text = self._spelling.correct(text)
         if mode != "llm" and not english:
             return self._answer_across_languages(text, mode, started, note)
-        ranking = self._ranked(search_text)
-        evidence = ranking.evidence
+        evidence = self._ranked(search_text)
         drafts: list[DraftSentence] | None = None
         if mode == "llm" and self._llm:
             try:
@@ -211,7 +220,7 @@ class Engine:
                 log.warning("answer.llm_fallback stage=answer reason=%s", exc)
                 mode, note = "offline-fallback", FALLBACK_NOTE
         if drafts is None:
-            drafts = self._extractive.draft(ranking)
+            drafts = self._extractive.draft(evidence)
         return self._finish_checked(text, self._checker.check(drafts, evidence), mode, started, note, evidence)
 
     def _answer_across_languages(self, text: str, mode: AnswerMode, started: float, note: str | None) -> Answer:
@@ -278,14 +287,17 @@ class Engine:
             evidence=evidence,
         )
 
-    def _ranked(self, search_text: str) -> Ranking:
-        """Fused retrieval, then re-ranked by how well each passage answers: the one retrieval step."""
-        return self._reranker.rank(search_text, self._retriever.retrieve(search_text, self.settings.top_k).evidence)
+    def _ranked(self, search_text: str) -> list[Evidence]:
+        """Fused retrieval, then ordered by the reader's probability that each passage answers: the one
+        retrieval step. ``relevance`` holds that probability."""
+        found = self._retriever.retrieve(search_text, self.settings.top_k).evidence
+        probabilities = self._reader.score(search_text, [e.passage.text for e in found])
+        scored = [replace(e, relevance=float(p)) for e, p in zip(found, probabilities)]
+        return sorted(scored, key=lambda e: -e.relevance)
 
     def retrieve(self, question: str) -> list[Evidence]:
         """The evidence ``answer`` would use, best first (for eval and benchmarks); typos are corrected first."""
-        text = self._matcher.correct_spelling(clean_question(question, self.settings.max_question_chars))
-        return self._ranked(text).evidence
+        return self._ranked(self._spelling.correct(clean_question(question, self.settings.max_question_chars)))
 
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:
         """The passage and up to ``window`` neighbours each side from the same document, in order."""

@@ -61,3 +61,9 @@ class LLMUnavailableError(RagError):
     """The language model failed after its retries (the engine falls back offline)."""
 
     user_message = "The language model is not answering right now."
+
+
+class ReaderUnavailableError(RagError):
+    """The packaged reader model or its calibration is missing or unreadable (a broken install)."""
+
+    user_message = "The answering model is not available right now."

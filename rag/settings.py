@@ -27,8 +27,9 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     top_k: int = Field(12, ge=1, le=50, description="Passages handed to the answerer.")
-    min_relevance: float = Field(
-        0.30, ge=0.0, le=1.0, description="Cosine similarity below which a passage does not count as evidence."
+    reader_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Reader probability the best sentence needs, or the bot refuses (default: the model's calibrated value).",
     )
     answer_cache_size: int = Field(
         1024, ge=0, description="Answers kept for repeated questions (0 = off); cleared when the engine restarts."

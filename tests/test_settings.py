@@ -44,13 +44,13 @@ def test_dotenv_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bad_values_give_one_line_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MIN_RELEVANCE", "2")
+    monkeypatch.setenv("READER_THRESHOLD", "2")
     monkeypatch.setenv("LOG_LEVEL", "LOUD")
     with pytest.raises(ValidationError) as caught:
         Settings(_env_file=None)
     line = describe_validation_error(caught.value)
     assert "\n" not in line
-    assert "MIN_RELEVANCE" in line and "LOG_LEVEL" in line
+    assert "READER_THRESHOLD" in line and "LOG_LEVEL" in line
 
 
 def test_every_setting_is_documented_in_the_readme_and_env_example() -> None:

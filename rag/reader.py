@@ -1,0 +1,105 @@
+"""The learned reader: how likely a sentence is to answer a question.
+
+A cross-encoder (MiniLM-L6 with a one-logit head) reads the question and one
+sentence together and gives the probability that the sentence answers it. It was
+trained by ``training/train.py`` on SQuAD 2.0, SQuAD-shifts, SelQA and Du et al.
+pairs, including questions written to look answerable but not answered (see
+``rag/reader_model/MODEL_CARD.md``), and ships here as int8 ONNX run by
+onnxruntime: no PyTorch at run time, nothing downloaded.
+
+Its refusal threshold was calibrated on held-out training articles and is stored
+beside the model (``calibration.json``), so a retrained model brings its own.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from .errors import ReaderUnavailableError
+
+MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
+MODEL_FILE = "reader-int8.onnx"
+MAX_TOKENS = 80  # question + sentence in word pieces, as in training
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Decision points chosen on held-out training articles (never on an evaluation set)."""
+
+    threshold: float  # the best sentence must score this much, or the article does not say
+    second_share: float  # a second sentence is quoted when it scores this share of the best
+
+
+class AnswerabilityReader:
+    """Scores (question, sentence) pairs with the packaged cross-encoder; loads on first use."""
+
+    def __init__(self, threads: int = 0, model_dir: Path = MODEL_DIR) -> None:
+        self.threads = threads or 2
+        self.model_dir = model_dir
+        self.calibration = self._read_calibration(model_dir)
+        self._loaded: tuple[ort.InferenceSession, Tokenizer] | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _read_calibration(model_dir: Path) -> Calibration:
+        try:
+            values = json.loads((model_dir / "calibration.json").read_text(encoding="utf-8"))
+            return Calibration(threshold=float(values["threshold"]), second_share=float(values["second_share"]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ReaderUnavailableError(f"reader calibration unreadable in {model_dir}: {exc}") from exc
+
+    def _model(self) -> tuple[ort.InferenceSession, Tokenizer]:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = self.threads
+                    options.inter_op_num_threads = 1
+                    # As for the embedder: spinning idle workers steal the cores other answers need.
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                    try:
+                        session = ort.InferenceSession(
+                            str(self.model_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+                        )
+                        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+                    except Exception as exc:  # onnxruntime raises its own types for a missing or bad file
+                        raise ReaderUnavailableError(f"reader model could not load: {exc}") from exc
+                    tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+                    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+                    self._loaded = (session, tokenizer)
+        return self._loaded
+
+    def load_in_background(self) -> threading.Thread:
+        """Start loading now, so start-up overlaps it with opening the index."""
+
+        def load() -> None:
+            try:
+                self._model()
+            except ReaderUnavailableError:
+                pass  # the first real use raises it where it is handled
+
+        thread = threading.Thread(target=load, name="reader-model-load", daemon=True)
+        thread.start()
+        return thread
+
+    def score(self, question: str, sentences: list[str]) -> np.ndarray:
+        """Probability, for each sentence, that it answers the question."""
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        session, tokenizer = self._model()
+        encodings = tokenizer.encode_batch([(question, s) for s in sentences])
+        feeds = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        logits = session.run(None, feeds)[0][:, 0]
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)

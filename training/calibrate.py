@@ -1,0 +1,138 @@
+"""Calibrate the reader's refusal threshold on held-out training articles, through the engine's own pipeline.
+
+    python training/calibrate.py            # writes rag/reader_model/calibration.json
+
+The held-out articles (``data.CALIBRATION_ARTICLES``: never trained on) are written out as a SQuAD-style sample,
+each indexed alone by the real engine (Chroma + BM25 + reader), and every question is retrieved as a user's
+would be. The threshold is the one that maximises balanced accuracy there: the mean of answer accuracy (the best
+sentence clears it and holds a gold answer) and refusal accuracy (nothing clears it) — so neither kind of
+question decides alone. No evaluation set is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from data import CALIBRATION_ARTICLES  # noqa: E402
+
+from rag.embeddings import MiniLMEmbedding  # noqa: E402
+from rag.evaluate_squad import article_engine, contains_answer  # noqa: E402
+from rag.reader import MODEL_DIR, AnswerabilityReader  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+SOURCES = ("squad2-train-first10.json", "squadshifts-new_wiki_v1.0.json")
+
+
+@dataclass(frozen=True)
+class Scored:
+    answerable: bool
+    best: float
+    second: float
+    best_has_answer: bool
+    second_has_answer: bool
+
+
+def write_articles(train_dir: Path, out: Path) -> dict[str, list[dict]]:
+    """The held-out articles as corpus files, and their questions by article slug."""
+    (out / "corpus").mkdir(parents=True)
+    questions: dict[str, list[dict]] = {}
+    for name in SOURCES:
+        for article in json.loads((train_dir / name).read_text(encoding="utf-8"))["data"]:
+            if article["title"] not in CALIBRATION_ARTICLES:
+                continue
+            slug = article["title"].lower().replace("(", "").replace(")", "").replace("_", "-")
+            body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
+            title = article["title"].replace("_", " ")
+            (out / "corpus" / f"{slug}.md").write_text(f"---\ntitle: {title}\n---\n\n{body}\n", encoding="utf-8")
+            questions[slug] = [
+                {"question": qa["question"], "answerable": not qa.get("is_impossible", False),
+                 "answers": sorted({a["text"] for a in qa["answers"]})}
+                for p in article["paragraphs"] for qa in p["qas"]
+            ]
+    return questions
+
+
+def score_held_out(train_dir: Path, reader: AnswerabilityReader) -> list[Scored]:
+    embedder = MiniLMEmbedding()
+    scored: list[Scored] = []
+    with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
+        questions = write_articles(train_dir, Path(tmp))
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        for slug, asked in questions.items():
+            with article_engine(settings, Path(tmp) / "corpus" / f"{slug}.md", embedder, reader) as engine:
+                for q in asked:
+                    evidence = engine.retrieve(q["question"])
+                    texts = [e.passage.text for e in evidence[:2]] + ["", ""]
+                    probabilities = [e.relevance for e in evidence[:2]] + [0.0, 0.0]
+                    scored.append(Scored(
+                        q["answerable"], probabilities[0], probabilities[1],
+                        contains_answer(texts[0], q["answers"]), contains_answer(texts[1], q["answers"]),
+                    ))
+    return scored
+
+
+def rates(scored: list[Scored], threshold: float, second_share: float) -> dict[str, float]:
+    answerable = [s for s in scored if s.answerable]
+    unanswerable = [s for s in scored if not s.answerable]
+    correct, cited, relevant = 0, 0, 0
+    for s in answerable:
+        if s.best < threshold:
+            continue
+        quote_second = s.second >= max(threshold, second_share * s.best)
+        correct += s.best_has_answer or (quote_second and s.second_has_answer)
+        cited += 1 + quote_second
+        relevant += s.best_has_answer + (quote_second and s.second_has_answer)
+    refused = sum(s.best < threshold for s in unanswerable)
+    answer_accuracy = correct / max(1, len(answerable))
+    refusal_accuracy = refused / max(1, len(unanswerable))
+    return {
+        "answer_accuracy": round(answer_accuracy, 4),
+        "refusal_accuracy": round(refusal_accuracy, 4),
+        "balanced": round((answer_accuracy + refusal_accuracy) / 2, 4),
+        "citation_precision": round(relevant / max(1, cited), 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train-dir", type=Path, default=ROOT.parent / "shared" / "train")
+    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
+    parser.add_argument("--second-share", type=float, default=0.8,
+                        help="a second sentence is quoted when it scores this share of the best")
+    args = parser.parse_args()
+    placeholder = args.model_dir / "calibration.json"
+    if not placeholder.exists():  # the reader needs one to load; this run replaces it
+        placeholder.write_text(json.dumps({"threshold": 0.5, "second_share": args.second_share}))
+    reader = AnswerabilityReader(model_dir=args.model_dir)
+    scored = score_held_out(args.train_dir, reader)
+    grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
+    table = {float(t): rates(scored, float(t), args.second_share) for t in grid}
+    threshold = max(table, key=lambda t: (table[t]["balanced"], -abs(t - 0.5)))
+    shares = {share: rates(scored, threshold, share) for share in (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)}
+    result = {
+        "threshold": threshold,
+        "second_share": args.second_share,
+        "held_out_articles": sorted(CALIBRATION_ARTICLES),
+        "held_out_questions": {"answerable": sum(s.answerable for s in scored),
+                               "unanswerable": sum(not s.answerable for s in scored)},
+        "at_threshold": table[threshold],
+        "second_share_trade_off": {str(k): v for k, v in shares.items()},
+        "thresholds": {str(t): table[t] for t in grid[::5]},
+    }
+    (args.model_dir / "calibration.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("threshold", "held_out_questions", "at_threshold",
+                                             "second_share_trade_off")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

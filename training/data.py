@@ -1,0 +1,357 @@
+"""Training pairs for the answerability reader: (question, sentence) -> does the sentence answer it?
+
+Sources (read in place from ``../shared/train``; see MODEL_CARD.md for licences and credit):
+- SQuAD 2.0 train, first ten articles: answerable questions and the real unanswerable ones;
+- SQuAD-shifts new_wiki: answerable questions on 48 other Wikipedia articles;
+- SelQA answer-sentence selection (dev and test): labelled answer and non-answer sentences of a section;
+- Du et al. 2017 (test split): the sentence that answers each question of 44 SQuAD 1.1 train articles.
+
+For each question the positive is the sentence holding its answer; negatives are the other sentences of its
+paragraph and the sentences BM25 finds closest in the article (what retrieval will offer at answer time).
+Unanswerable questions are scarce, so more are made the way SQuAD 2.0's crowd workers made theirs: an
+entity, number or year of an answerable question changed to another from the same article, a negation, or an
+antonym; each is paired with the sentence that answered the original (so only the change can tell them apart).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bm25s
+import pysbd
+
+# Held out from training: one article with real unanswerable questions (for calibrating the refusal
+# threshold) and a few answerable-only articles (for the validation loss).
+CALIBRATION_ARTICLES = {"Spectre_(2015_film)", "Oxford", "Lipid", "Andes"}
+DROPPED_ARTICLES = {"Doctor_Who", "Doctor Who"}  # a SQuAD 1.1 dev title (in SelQA): never train on dev articles
+
+# English function words: a capitalised one ("With", "Approximately") starts no name.
+FUNCTION_WORDS = frozenset(
+    """a about above after again against all also am an and any approximately are around as at be because been
+    before being below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers him his how i if in into is it its itself just many me more most much my near
+    no nor not now of off on once only or other our out over own same she should since so some such than that the
+    their them then there these they this those through to too under until up upon very was we were what when where
+    which while who whom whose why will with would you your""".split()
+)
+ANTONYMS = {
+    "first": "last", "last": "first", "largest": "smallest", "smallest": "largest", "most": "least",
+    "least": "most", "highest": "lowest", "lowest": "highest", "before": "after", "after": "before",
+    "earliest": "latest", "latest": "earliest", "increase": "decrease", "decrease": "increase",
+    "north": "south", "south": "north", "east": "west", "west": "east", "oldest": "youngest",
+    "youngest": "oldest", "longest": "shortest", "shortest": "longest", "maximum": "minimum",
+    "minimum": "maximum", "best": "worst", "worst": "best", "won": "lost", "lost": "won", "began": "ended",
+    "start": "end", "end": "start", "upper": "lower", "lower": "upper", "early": "late", "late": "early",
+    "positive": "negative", "negative": "positive", "major": "minor", "minor": "major", "private": "public",
+    "public": "private", "larger": "smaller", "smaller": "larger", "higher": "lower", "more": "fewer",
+    "fewer": "more", "male": "female", "female": "male", "internal": "external", "external": "internal",
+}
+COPULAS = {"is", "are", "was", "were"}
+DO_AUX = {"did", "does", "do"}
+WH_WORDS = {"what", "who", "whom", "which", "when", "where", "why", "how"}
+_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]")
+
+
+@dataclass
+class Item:
+    """One question with the sentences it is judged against."""
+
+    question: str
+    article: str
+    positives: list[str]  # sentences that answer it (empty: unanswerable)
+    paragraph: list[str]  # the sentences of its paragraph or section
+    article_sentences: list[str] = field(default_factory=list, repr=False)
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    sentence: str
+    label: int  # 1: the sentence answers the question
+    kind: str  # where the pair came from, for the data report
+
+
+_SEGMENTER = pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int, str]]:
+    """The same splitter the engine uses, with character offsets."""
+    return [(s.start, s.end, s.sent.strip()) for s in _SEGMENTER.segment(text) if s.sent.strip()]
+
+
+def _squad_items(path: Path, with_impossible: bool) -> Iterator[Item]:
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    for article in data:
+        title = article["title"]
+        if title in DROPPED_ARTICLES:
+            continue
+        paragraphs = [(p, sentence_spans(p["context"])) for p in article["paragraphs"]]
+        all_sentences = [s for _, spans in paragraphs for _, _, s in spans]
+        for paragraph, spans in paragraphs:
+            sentences = [s for _, _, s in spans]
+            for qa in paragraph["qas"]:
+                impossible = with_impossible and qa.get("is_impossible", False)
+                positives: list[str] = []
+                if not impossible:
+                    for answer in qa["answers"]:
+                        start = answer["answer_start"]
+                        for lo, hi, sentence in spans:
+                            if lo <= start < hi and sentence not in positives:
+                                positives.append(sentence)
+                    if not positives:
+                        continue
+                yield Item(qa["question"].strip(), title, positives, sentences, all_sentences)
+
+
+def _selqa_items(path: Path) -> Iterator[Item]:
+    for row in json.loads(path.read_text(encoding="utf-8")):
+        if row["article"] in DROPPED_ARTICLES:
+            continue
+        candidates = [c.strip() for c in row["candidates"]]
+        positives = [candidates[i] for i in row["answers"]]
+        yield Item(row["question"].strip(), f"selqa:{row['article']}", positives, candidates, candidates)
+
+
+def _detokenize(text: str) -> str:
+    """Du et al.'s files are tokenized: 'lourdes , france' -> 'lourdes, france'."""
+    for token, char in (("`` ", '"'), (" ''", '"'), ("-lrb- ", "("), (" -rrb-", ")"), ("-lsb- ", "["), (" -rsb-", "]")):
+        text = text.replace(token, char)
+    return re.sub(r" ([,.;:?!%)])", r"\1", text).strip()
+
+
+def _du_items(src: Path, tgt: Path, known_questions: set[str], share: float = 0.4) -> Iterator[Item]:
+    sentences = [_detokenize(s) for s in src.read_text(encoding="utf-8").splitlines()]
+    questions = [_detokenize(q) for q in tgt.read_text(encoding="utf-8").splitlines()]
+    for i, (sentence, question) in enumerate(zip(sentences, questions)):
+        if _key(question) in known_questions or (i * 7919) % 100 >= share * 100:
+            continue  # already in the SQuAD 2.0 file; or left out: lower-cased, tokenized, fewer of them do
+        # (a fixed, spread-out share, so the training time stays near an hour on 2 cores)
+        # No article boundaries in these files: lines nearby come from the same article, in order.
+        window = list(dict.fromkeys(sentences[max(0, i - 40) : i + 40]))
+        yield Item(question, f"du:{i // 400}", [sentence], window, window)
+
+
+def _key(question: str) -> str:
+    return " ".join(_TOKEN.findall(question.lower()))
+
+
+def load_items(train_dir: Path) -> list[Item]:
+    squad2 = list(_squad_items(train_dir / "squad2-train-first10.json", with_impossible=True))
+    shifts = list(_squad_items(train_dir / "squadshifts-new_wiki_v1.0.json", with_impossible=False))
+    selqa = [
+        item
+        for name in ("selqa-ass-dev.json", "selqa-ass-test.json")
+        for item in _selqa_items(train_dir / name)
+    ]
+    known = {_key(i.question) for i in squad2}
+    du = list(
+        _du_items(
+            train_dir / "du2017-squad11-train44-src-test.txt", train_dir / "du2017-squad11-train44-tgt-test.txt", known
+        )
+    )
+    return squad2 + shifts + selqa + du
+
+
+# --- synthetic unanswerable questions -------------------------------------------------------------------
+
+
+def capitalised_spans(text: str) -> list[str]:
+    """Runs of capitalised words ("Harold Wilson", "Bank of England") that do not start with a function word."""
+    tokens = _TOKEN.findall(text)
+    spans, current = [], []
+    for token in tokens:
+        capital = token[:1].isupper() and token.lower() not in FUNCTION_WORDS
+        connector = bool(current) and token.lower() in {"of", "de", "the", "and", "von", "van", "la"}
+        if capital or connector:
+            current.append(token)
+            continue
+        if current:
+            spans.append(current)
+        current = []
+    if current:
+        spans.append(current)
+    cleaned = []
+    for span in spans:
+        while span and span[-1].lower() in FUNCTION_WORDS:
+            span = span[:-1]
+        if span:
+            cleaned.append(" ".join(span))
+    return cleaned
+
+
+def _mentions(sentence: str, phrase: str) -> bool:
+    return phrase.lower() in sentence.lower()
+
+
+def swap_entity(item: Item, rng: random.Random) -> str | None:
+    """Another name from the same article in place of one the question asks about."""
+    positive = " ".join(item.positives)
+    names = [s for s in capitalised_spans(item.question) if _mentions(positive, s)]
+    if not names:
+        return None
+    name = rng.choice(names)
+    width = len(name.split())
+    pool = {
+        s
+        for sentence in item.article_sentences
+        for s in capitalised_spans(sentence)
+        if abs(len(s.split()) - width) <= 1 and not _mentions(positive, s) and s.lower() not in name.lower()
+        and name.lower() not in s.lower()
+    }
+    if not pool:
+        return None
+    return item.question.replace(name, rng.choice(sorted(pool)), 1)
+
+
+def swap_number(item: Item, rng: random.Random) -> str | None:
+    """A year or number the answering sentence does not give."""
+    positive = " ".join(item.positives)
+    numbers = [n for n in re.findall(r"\b\d+\b", item.question) if n in positive]
+    if not numbers:
+        return None
+    number = rng.choice(numbers)
+    value = int(number)
+    for _ in range(10):
+        if len(number) == 4 and 1000 < value < 2100:
+            candidate = str(value + rng.choice([-1, 1]) * rng.randint(1, 30))
+        else:
+            candidate = str(max(0, value + rng.choice([-1, 1]) * rng.randint(1, max(2, value))))
+        if candidate != number and candidate not in positive:
+            return re.sub(rf"\b{number}\b", candidate, item.question, count=1)
+    return None
+
+
+def negate(item: Item, rng: random.Random) -> str | None:
+    """'Who was the first …' -> 'Who was not the first …'; 'When did X release …' -> 'When did X not release …'."""
+    tokens = item.question.split()
+    if len(tokens) < 4 or tokens[0].lower() not in WH_WORDS:
+        return None
+    for i in range(1, min(4, len(tokens) - 1)):
+        word = tokens[i].lower()
+        if word in COPULAS and tokens[i + 1][:1].islower() and tokens[i + 1].lower() != "not":
+            return " ".join(tokens[: i + 1] + ["not"] + tokens[i + 1 :])
+        if word in DO_AUX:
+            # skip the subject (a capitalised name or a determiner phrase) to the first lower-case verb
+            for j in range(i + 2, min(i + 7, len(tokens))):
+                previous = tokens[j - 1]
+                if tokens[j][:1].islower() and tokens[j].lower() not in FUNCTION_WORDS and (
+                    previous[:1].isupper() or previous.lower() not in FUNCTION_WORDS
+                ):
+                    return " ".join(tokens[:j] + ["not"] + tokens[j:])
+            return None
+    return None
+
+
+def antonym(item: Item, rng: random.Random) -> str | None:
+    """'the first' -> 'the last', when the answering sentence does not say the new word."""
+    tokens = item.question.split()
+    positive = item.positives[0].lower()
+    options = [i for i, t in enumerate(tokens) if t.lower() in ANTONYMS]
+    rng.shuffle(options)
+    for i in options:
+        replacement = ANTONYMS[tokens[i].lower()]
+        if re.search(rf"\b{replacement}\b", positive):
+            continue
+        return " ".join(tokens[:i] + [replacement] + tokens[i + 1 :])
+    return None
+
+
+PERTURBATIONS = {"entity": swap_entity, "number": swap_number, "negation": negate, "antonym": antonym}
+
+
+def unanswerable_variant(item: Item, rng: random.Random) -> tuple[str, str] | None:
+    """One perturbed question (and how it was made), or None when no perturbation applies."""
+    # Weighted like SQuAD 2.0's own mix, where a changed name or number is the most common trick.
+    order = rng.sample(["entity", "entity", "entity", "number", "number", "negation", "antonym"], k=7)
+    for kind in order:
+        question = PERTURBATIONS[kind](item, rng)
+        if question and question != item.question:
+            return kind, question
+    return None
+
+
+# --- pairs ------------------------------------------------------------------------------------------------
+
+
+def _stems(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(texts, stopwords="en", show_progress=False, return_ids=False)  # type: ignore[return-value]
+
+
+def chat_style(question: str, rng: random.Random) -> str:
+    """Readers type without the question mark, or in lower case: teach the model not to care."""
+    roll = rng.random()
+    if roll < 0.12:
+        return question.rstrip("?").rstrip()
+    if roll < 0.2:
+        return question.lower().rstrip("?").rstrip()
+    return question
+
+
+def make_pairs(items: list[Item], seed: int, synthetic_share: float = 0.7) -> list[Pair]:
+    """Positives, paragraph and BM25 negatives, real and synthetic unanswerables."""
+    rng = random.Random(seed)
+    pairs: list[Pair] = []
+    by_article: dict[str, list[Item]] = {}
+    for item in items:
+        by_article.setdefault(item.article, []).append(item)
+    for article, article_items in by_article.items():
+        sentences = list(dict.fromkeys(s for i in article_items for s in i.article_sentences))
+        retriever = bm25s.BM25()
+        retriever.index(bm25s.tokenize(sentences, stopwords="en", show_progress=False), show_progress=False)
+        k = min(6, len(sentences))
+        results, _ = retriever.retrieve(
+            bm25s.tokenize([i.question for i in article_items], stopwords="en", show_progress=False),
+            k=k, show_progress=False,
+        )
+        for item, found in zip(article_items, results):
+            question = chat_style(item.question, rng)
+            close = [sentences[j] for j in found if sentences[j] not in item.positives]
+            same_paragraph = [s for s in item.paragraph if s not in item.positives]
+            rng.shuffle(same_paragraph)
+            if not item.positives:  # a real unanswerable question: nothing near it answers
+                for sentence in list(dict.fromkeys(same_paragraph[:4] + close[:2])):
+                    pairs.append(Pair(question, sentence, 0, "real-unanswerable"))
+                continue
+            pairs.append(Pair(question, item.positives[0], 1, "answer"))
+            # The closest other sentence always; one from the same paragraph for every other question.
+            negatives = close[:1] + (same_paragraph[:1] if rng.random() < 0.5 else [])
+            for sentence in list(dict.fromkeys(negatives)):
+                pairs.append(Pair(question, sentence, 0, "other-sentence"))
+            if rng.random() < synthetic_share:
+                variant = unanswerable_variant(item, rng)
+                if variant:
+                    kind, changed = variant
+                    pairs.append(Pair(chat_style(changed, rng), item.positives[0], 0, f"synthetic-{kind}"))
+    rng.shuffle(pairs)
+    return pairs
+
+
+def split_items(items: list[Item]) -> tuple[list[Item], list[Item]]:
+    """Training items, and the held-out articles used for validation and the refusal threshold."""
+    train = [i for i in items if i.article not in CALIBRATION_ARTICLES]
+    held = [i for i in items if i.article in CALIBRATION_ARTICLES]
+    return train, held
+
+
+if __name__ == "__main__":
+    import argparse
+    from collections import Counter
+
+    parser = argparse.ArgumentParser(description="Build the reader's training pairs and show a sample.")
+    parser.add_argument("--train-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "train")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--sample", type=int, default=30, help="synthetic unanswerables to print for a read by eye")
+    args = parser.parse_args()
+    all_items = load_items(args.train_dir)
+    train_items, held_items = split_items(all_items)
+    train_pairs = make_pairs(train_items, args.seed)
+    print(f"items: {len(all_items)} (train {len(train_items)}, held out {len(held_items)})")
+    print("pairs:", len(train_pairs), Counter(p.kind for p in train_pairs))
+    synthetic = [p for p in train_pairs if p.kind.startswith("synthetic")]
+    for pair in random.Random(args.seed).sample(synthetic, min(args.sample, len(synthetic))):
+        print(f"[{pair.kind}] {pair.question}\n    | {pair.sentence[:160]}")
