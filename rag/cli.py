@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,8 @@ from rich.table import Table
 
 from .engine import Engine
 from .errors import RagError
+from .index import ProgressCallback
+from .live import LiveEngine, watch_corpus
 from .evaluate import evaluate, load_questions
 from .models import Answer
 from .settings import Settings, describe_validation_error
@@ -52,27 +55,40 @@ def _setup(verbose: bool) -> Settings:
 
 
 @contextmanager
-def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
+def _progress(show: bool) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr for the embedding of new passages, or nothing."""
+    if not show:
+        yield None
+        return
+    columns = (TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=errors, transient=True) as progress:
+        task = progress.add_task("embed", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+@contextmanager
+def _live_engine(settings: Settings, *, show_progress: bool) -> Iterator[LiveEngine]:
     """Open the engine (building the index if needed), turning engine errors into one line."""
     try:
-        if show_progress:
-            columns = (TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn())
-            with Progress(*columns, console=errors, transient=True) as progress:
-                task = progress.add_task("embed", total=None)
-                engine = Engine.open(settings, lambda done, total: progress.update(task, completed=done, total=total))
-        else:
-            engine = Engine.open(settings)
+        with _progress(show_progress) as progress:
+            live = LiveEngine.open(settings, progress=progress)
     except RagError as exc:
         _fail(str(exc))
     try:
-        yield engine
+        yield live
     finally:
-        engine.close()
+        live.close()
 
 
-def _ask(engine: Engine, question: str) -> Answer | None:
+@contextmanager
+def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
+    with _live_engine(settings, show_progress=show_progress) as live:
+        yield live.current
+
+
+def _ask(engine: Engine, question: str, context: str | None = None) -> Answer | None:
     try:
-        return engine.answer(question)
+        return engine.answer(question, context)
     except RagError as exc:
         errors.print(exc.user_message, highlight=False, soft_wrap=True)
         return None
@@ -130,21 +146,37 @@ def ask(
 
 @app.command()
 def chat(verbose: Verbose = False) -> None:
-    """A conversation in the terminal: one question per line, empty line or Ctrl-D to quit."""
+    """A conversation in the terminal: one question per line, /reset to start over, empty line or Ctrl-D to quit.
+
+    As in the bot, a follow-up ("and soldiers?") is read with the previous question when it
+    came within FOLLOWUP_WINDOW_SECONDS, and changes to the corpus are answered from at once.
+    """
     settings = _setup(verbose)
-    with _engine(settings, show_progress=True) as engine:
-        titles = ", ".join(f"“{d.title}”" for d in engine.documents)
-        console.print(f"Ask me about {titles}. Empty line to quit.", highlight=False)
-        while True:
-            try:
-                question = console.input("[bold]> [/]")
-            except (EOFError, KeyboardInterrupt):
-                break
-            if not question.strip():
-                break
-            answer = _ask(engine, question)
-            if answer is not None:
-                _print_answer(answer)
+    with _live_engine(settings, show_progress=True) as live:
+        watcher = watch_corpus(live, settings)
+        titles = ", ".join(f"“{d.title}”" for d in live.current.documents)
+        console.print(f"Ask me about {titles}. /reset starts over; an empty line quits.", highlight=False)
+        previous: tuple[str, float] | None = None  # the last question as read, and when it was asked
+        try:
+            while True:
+                try:
+                    question = console.input("[bold]> [/]")
+                except (EOFError, KeyboardInterrupt):
+                    break
+                if not question.strip():
+                    break
+                if question.strip() == "/reset":
+                    previous = None
+                    console.print("[dim]Forgotten: the next question starts a new conversation.[/]")
+                    continue
+                recent = previous is not None and time.monotonic() - previous[1] <= settings.followup_window_seconds
+                answer = _ask(live.current, question, previous[0] if recent and previous else None)
+                if answer is not None:
+                    previous = (answer.read_as or answer.question, time.monotonic())
+                    _print_answer(answer)
+        finally:
+            if watcher is not None:
+                watcher.stop()
 
 
 @app.command("eval")

@@ -328,6 +328,13 @@ class Engine:
         lo, hi = passage.ordinal - window, passage.ordinal + window
         return [p for p in self._ordered if p.doc_id == passage.doc_id and lo <= p.ordinal <= hi]
 
+    def passage_counts(self) -> dict[str, int]:
+        """Passages of each document, by document id (for /articles)."""
+        counts = dict.fromkeys(self._documents, 0)
+        for passage in self._ordered:
+            counts[passage.doc_id] += 1
+        return counts
+
     def document(self, doc_id: str) -> Document | None:
         return self._documents.get(doc_id)
 
