@@ -23,6 +23,7 @@ from .errors import RagError
 from .index import ProgressCallback
 from .live import LiveEngine, watch_corpus
 from .evaluate import evaluate, load_questions
+from .evaluate_conversations import evaluate_conversations, is_conversation_file, load_conversations
 from .models import Answer
 from .settings import Settings, describe_validation_error
 
@@ -181,12 +182,30 @@ def chat(verbose: Verbose = False) -> None:
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Path, typer.Option("--questions", "-q", exists=True, dir_okay=False, help="JSONL file.")],
+    questions: Annotated[
+        Path | None, typer.Option("--questions", "-q", exists=True, dir_okay=False, help="JSONL file.")
+    ] = None,
+    conversations: Annotated[
+        Path | None,
+        typer.Option("--conversations", "-c", exists=True, dir_okay=False, help="JSONL file of conversations."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics and results as JSON.")] = False,
     verbose: Verbose = False,
 ) -> None:
-    """Score the engine on a question file: accuracy, citation precision/recall, refusals, hit@k, MRR."""
+    """Score the engine on a question file: accuracy, citation precision/recall, refusals, hit@k, MRR.
+
+    A file of conversations (given with --conversations, or recognised by its ``turns``) is scored
+    turn by turn: follow-ups read with their context, and every turn also asked alone.
+    """
+    if (questions is None) == (conversations is None):
+        _fail("Give one of --questions FILE or --conversations FILE.", 2)
+    if questions is not None and is_conversation_file(questions):
+        questions, conversations = None, questions
     settings = _setup(verbose)
+    if conversations is not None:
+        _eval_conversations(settings, conversations, as_json)
+        return
+    assert questions is not None
     with _engine(settings, show_progress=not as_json) as engine:
         report = evaluate(engine, load_questions(questions))
     if as_json:
@@ -204,6 +223,25 @@ def eval_command(
     for name, value in report.summary().items():
         summary.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(summary)
+
+
+def _eval_conversations(settings: Settings, path: Path, as_json: bool) -> None:
+    with _engine(settings, show_progress=not as_json) as engine:
+        report = evaluate_conversations(engine, load_conversations(path))
+    if as_json:
+        sys.stdout.write(json.dumps(report.summary(), ensure_ascii=False) + "\n")
+        return
+    groups = {
+        "follow-ups, in conversation": report.follow_ups, "follow-ups, asked alone": report.follow_ups_alone,
+        "self-contained, in conversation": report.standalone, "self-contained, asked alone": report.standalone_alone,
+    }
+    metrics = ("answer_accuracy", "citation_precision", "refusal_accuracy", "hit_at_3", "questions")
+    table = Table("turns", "accuracy", "cit. precision", "refusal", "hit@3", "n", expand=False)
+    for name, group in groups.items():
+        values = group.summary()
+        table.add_row(name, *(f"{values[m]:.3f}" if isinstance(values[m], float) else str(values[m]) for m in metrics))
+    console.print(table)
+    console.print(f"{report.conversations} conversations; need for context judged right: {report.context_judged_right:.3f}")
 
 
 @app.command()

@@ -15,14 +15,15 @@ import re
 
 # Third-person personal and possessive pronouns: they point back to someone already named.
 _PRONOUNS = frozenset("he him his she her hers it its they them their theirs".split())
-# Demonstratives stand for a clause only when nothing follows them ("who said that?"); before a noun
-# ("this exchange", "this story") they point at the article itself, which needs no context.
-_CLAUSE_DEMONSTRATIVES = frozenset("that those".split())
+# Pro-forms that stand for a clause, a place or a time when nothing follows them ("who said that?",
+# "how many were exchanged there?"); before a noun ("this exchange") a demonstrative points at the
+# article itself, and "there are" is existential: neither needs context.
+_FINAL_PROFORMS = frozenset("that those there then".split())
 # A message that opens with these continues the previous one ("and soldiers?", "what about Russia?").
 _CONTINUATIONS = frozenset("and but or also plus so then".split())
 _CONTINUATION_PHRASES = ("what about", "how about", "and what about", "what of")
 # Closed-class words that may be capitalised without being a name ("Did", "Where", "The").
-_FUNCTION_WORDS = _PRONOUNS | _CLAUSE_DEMONSTRATIVES | _CONTINUATIONS | frozenset(
+_FUNCTION_WORDS = _PRONOUNS | _FINAL_PROFORMS | _CONTINUATIONS | frozenset(
     """a an the this these who whom whose what which when where why how is are was were be been being
     do does did have has had can could will would shall should may might must not no yes of in on at to
     for from by with about as into after before since during than if i you we me my your our""".split()
@@ -58,7 +59,7 @@ def needs_context(question: str) -> bool:
     for position, (token, word) in enumerate(zip(tokens, lowered)):
         if word in _PRONOUNS and not named:
             return True
-        if word in _CLAUSE_DEMONSTRATIVES and position == len(tokens) - 1:
+        if word in _FINAL_PROFORMS and position == len(tokens) - 1:
             return True
         named = named or _is_name(token)
     return False
