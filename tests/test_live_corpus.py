@@ -17,7 +17,8 @@ from rag import Settings
 from rag.embeddings import MiniLMEmbedding
 from rag.live import CorpusWatcher, LiveEngine
 from tests.conftest import make_settings
-from tests.test_bot import Harness, running_bot, visible
+from tests.test_bot import running_bot
+from tests.test_followups import ask
 from tests.test_index import chroma_server  # noqa: F401 - a fixture: the real `chroma run` server
 
 NEW_ARTICLE = """---
@@ -40,12 +41,6 @@ def eventually(check: Callable[[], bool], what: str) -> None:
     while not check():
         assert time.monotonic() < deadline, f"{what}: not within {DEADLINE_S:.0f} s"
         time.sleep(0.2)
-
-
-def ask(harness: Harness, text: str) -> str:
-    before = len(harness.fake.calls_of("sendMessage"))
-    harness.send(harness.fake.private_message(text))
-    return visible(harness.replies(before + 1)[-1])
 
 
 @pytest.fixture
