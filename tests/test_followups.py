@@ -3,6 +3,7 @@ and the real bot supplies that question per private chat, or from the message a 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ from rag.followup import needs_context
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, passages_in
 from tests.telegram_fake import parse_telegram_html
-from tests.test_bot import Harness, harness, running_bot, visible  # noqa: F401 - harness is a fixture
+from tests.test_bot import Harness, harness, running_bot, visible, wait_until  # noqa: F401 - harness is a fixture
 
 ANNOUNCER = "Who announced the return of the personnel?"
 WHERE_ANNOUNCED = "Where did he announce it?"
@@ -138,12 +139,45 @@ def test_dead_llm_falls_back_to_reading_the_follow_up_with_its_context(
 # -- the bot ------------------------------------------------------------------------------------------
 
 
+class AnsweredLog(logging.Handler):
+    """Counts the bot's ``question.answered`` lines: the bot logs one when it is done with a question."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("question.answered"):
+            self.count += 1
+
+
+@pytest.fixture(autouse=True)
+def answered_log() -> Iterator[AnsweredLog]:
+    handler = AnsweredLog()
+    logger = logging.getLogger("bot")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
 def ask(harness: Harness, text: str, *, chat: dict[str, Any] | None = None, user_id: int = 1001, **kwargs: Any) -> str:
-    """Send one message (private unless ``chat``) and wait for its reply: a follow-up must come after its answer."""
+    """Send one message (private unless ``chat``) and wait for its reply.
+
+    A question is waited for until the bot has logged it as answered: the reply reaches the Bot API a moment
+    before the bot notes what it answered, and a follow-up sent in that moment would find nothing to follow.
+    """
+    handler = next((h for h in logging.getLogger("bot").handlers if isinstance(h, AnsweredLog)), None)
+    answered = handler.count if handler else 0
     before = len(harness.fake.calls_of("sendMessage"))
     chat = chat or harness.fake.private_chat(user_id)
     harness.send(harness.fake.message(text, chat=chat, user_id=user_id, **kwargs))
-    return visible(harness.replies(before + 1)[-1])
+    reply = visible(harness.replies(before + 1)[-1])
+    if handler is not None and not text.startswith("/"):
+        wait_until(lambda: handler.count > answered)
+    return reply
 
 
 def test_private_chat_follow_up_cites_where_he_announced_it(harness: Harness) -> None:
