@@ -102,7 +102,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
         return
     started = time.perf_counter()
     conversation: ConversationMemory = context.application.bot_data["conversation"]
-    previous = conversation.context_for(message, context.bot.username, context.bot.id)
+    previous = conversation.context_for(message, question, context.bot.username, context.bot.id)
     try:
         async with typing(message):
             answer = await asyncio.to_thread(_engine(context).answer, question, previous)

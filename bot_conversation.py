@@ -33,18 +33,24 @@ class ConversationMemory:
     window_seconds: float
     answers_kept: int = ANSWERS_KEPT
     clock: Callable[[], float] = time.monotonic
-    _last_private: OrderedDict[int, tuple[str, float]] = field(default_factory=OrderedDict, init=False)
+    # chat id -> (question, when it was asked, the message that asked it)
+    _last_private: OrderedDict[int, tuple[str, float, int]] = field(default_factory=OrderedDict, init=False)
     _answered: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
-    def context_for(self, message: Message, bot_username: str, bot_id: int) -> str | None:
-        """The earlier question ``message`` may be a follow-up to, or None."""
+    def context_for(self, message: Message, question: str, bot_username: str, bot_id: int) -> str | None:
+        """The earlier question ``message`` may be a follow-up to, or None; in a private chat ``question``
+        becomes the one the next message may follow, at once: a quick second message must not miss it."""
         if message.chat.type == ChatType.PRIVATE:
             if not self.window_seconds:
                 return None
+            now = self.clock()
             with self._lock:
                 last = self._last_private.get(message.chat_id)
-            if last is None or self.clock() - last[1] > self.window_seconds:
+                self._last_private[message.chat_id] = (question, now, message.message_id)
+                self._last_private.move_to_end(message.chat_id)
+                _trim(self._last_private, PRIVATE_CHATS_KEPT)
+            if last is None or now - last[1] > self.window_seconds:
                 return None
             return last[0]
         replied = message.reply_to_message
@@ -61,9 +67,9 @@ class ConversationMemory:
         question = answer.read_as or answer.question
         with self._lock:
             if message.chat.type == ChatType.PRIVATE:
-                self._last_private[message.chat_id] = (question, self.clock())
-                self._last_private.move_to_end(message.chat_id)
-                _trim(self._last_private, PRIVATE_CHATS_KEPT)
+                last = self._last_private.get(message.chat_id)
+                if last is not None and last[2] == message.message_id:  # no newer question came meanwhile
+                    self._last_private[message.chat_id] = (question, last[1], last[2])
             elif sent is not message:
                 self._answered[(message.chat_id, sent.message_id)] = question
                 _trim(self._answered, self.answers_kept)

@@ -234,17 +234,28 @@ def test_follow_up_window_can_be_turned_off(settings, engine: Engine) -> None:
         assert "Severodonetsk" not in ask(harness, WHERE_CAPTURED)
 
 
-def private_message(chat_id: int, text: str) -> Message:
-    return Message(1, datetime.now(timezone.utc), Chat(chat_id, Chat.PRIVATE), from_user=User(chat_id, "Ann", False), text=text)
+def private_message(chat_id: int, message_id: int, text: str) -> Message:
+    return Message(message_id, datetime.now(timezone.utc), Chat(chat_id, Chat.PRIVATE), from_user=User(chat_id, "Ann", False), text=text)
 
 
 def test_private_context_expires_after_the_window() -> None:
     now = [1000.0]
     memory = ConversationMemory(window_seconds=300, clock=lambda: now[0])
-    asked = private_message(7, NATALIA)
-    answer = Answer(NATALIA, "…", [], False, "offline", 1.0)
-    memory.remember(asked, answer, asked)
+    assert memory.context_for(private_message(7, 1, NATALIA), NATALIA, "ArticleAnswerBot", 1) is None
     now[0] += 299
-    assert memory.context_for(private_message(7, WHERE_CAPTURED), "ArticleAnswerBot", 1) == NATALIA
-    now[0] += 2
-    assert memory.context_for(private_message(7, WHERE_CAPTURED), "ArticleAnswerBot", 1) is None
+    follow_up = private_message(7, 2, WHERE_CAPTURED)
+    assert memory.context_for(follow_up, WHERE_CAPTURED, "ArticleAnswerBot", 1) == NATALIA
+    memory.remember(follow_up, Answer(WHERE_CAPTURED, "…", [], False, "offline", 1.0, read_as="both"), follow_up)
+    now[0] += 301
+    assert memory.context_for(private_message(7, 3, "Why?"), "Why?", "ArticleAnswerBot", 1) is None
+
+
+def test_a_quick_second_message_follows_the_first_before_it_is_answered() -> None:
+    memory = ConversationMemory(window_seconds=300)
+    first = private_message(7, 1, NATALIA)
+    assert memory.context_for(first, NATALIA, "ArticleAnswerBot", 1) is None
+    second = private_message(7, 2, WHERE_CAPTURED)
+    assert memory.context_for(second, WHERE_CAPTURED, "ArticleAnswerBot", 1) == NATALIA  # the first is not answered yet
+    memory.remember(first, Answer(NATALIA, "…", [], False, "offline", 1.0), first)  # answered late
+    third = private_message(7, 3, "When?")
+    assert memory.context_for(third, "When?", "ArticleAnswerBot", 1) == WHERE_CAPTURED  # the late answer did not win
