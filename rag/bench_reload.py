@@ -12,11 +12,14 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .bench_stats import Figure, with_data_dir
 from .embeddings import MiniLMEmbedding
 from .live import LiveEngine, watch_corpus
+
+if TYPE_CHECKING:
+    from .bench import BenchContext
 
 QUESTION = "Which ballad won the contest?"
 POLL_S = 0.02
@@ -43,8 +46,7 @@ def _seconds_until(live: LiveEngine, slug: str, cited: bool, since: float) -> fl
         time.sleep(POLL_S)
 
 
-def bench_reload(ctx: Any) -> dict[str, Any]:
-    """``ctx`` is the bench's ``BenchContext`` (its settings and plan)."""
+def bench_reload(ctx: BenchContext) -> dict[str, Any]:
     added, removed, embedded = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-reload-") as tmp:
         corpus = Path(tmp) / "corpus"
