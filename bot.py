@@ -42,6 +42,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot_articles import articles, last_sync_html, start
+from bot_conversation import ConversationMemory, reset
 from bot_format import (
     escape,
     format_answer,
@@ -61,6 +63,7 @@ from rag import (
     RagError,
     Settings,
 )
+from rag.live import LiveEngine, watch_corpus
 from rag.settings import describe_validation_error
 
 logger = logging.getLogger("bot")
@@ -74,7 +77,9 @@ COMMANDS = [
     BotCommand("help", "How to ask, in private and in groups"),
     BotCommand("ask", "Ask a question: /ask <question>"),
     BotCommand("source", "Full passage behind citation N: /source N"),
-    BotCommand("about", "Mode, model and index"),
+    BotCommand("articles", "The articles I answer from"),
+    BotCommand("reset", "Forget the conversation: the next question stands alone"),
+    BotCommand("about", "Mode, model, index and last sync"),
 ]
 MIN_INLINE_CHARS = 3
 NON_TEXT_HINT = "I can only read text: please type your question about the article."
@@ -82,7 +87,8 @@ APOLOGY = "Sorry, something went wrong while answering. Please try again."
 
 
 def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
-    return context.application.bot_data["engine"]
+    """The engine as it is now: a corpus change swaps it whole, so take it once per question."""
+    return context.application.bot_data["live"].current
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
@@ -95,9 +101,11 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
         await message.reply_text(f"You're asking quickly — please wait {wait:.0f} s and try again.")
         return
     started = time.perf_counter()
+    conversation: ConversationMemory = context.application.bot_data["conversation"]
+    previous = conversation.context_for(message, question, context.bot.username, context.bot.id)
     try:
         async with typing(message):
-            answer = await asyncio.to_thread(_engine(context).answer, question)
+            answer = await asyncio.to_thread(_engine(context).answer, question, previous)
     except (EmptyQuestionError, QuestionTooLongError) as err:
         await message.reply_text(err.user_message)
         return
@@ -105,7 +113,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
         logger.warning("question.engine_error chat_type=%s error=%s", message.chat.type, err)
         await message.reply_text(err.user_message)
         return
-    await send_html(message, format_answer(answer), markup=source_keyboard(answer))
+    sent = await send_html(message, format_answer(answer), markup=source_keyboard(answer))
+    conversation.remember(message, answer, sent)
     context.chat_data["sources"] = {c.n: c.passage_id for c in answer.citations}  # for /source N
     logger.info(
         "question.answered chat_type=%s user=%s chars=%d mode=%s grounded=%s citations=%d engine_ms=%.0f total_ms=%.0f",
@@ -140,20 +149,6 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Say what the bot knows: the articles, with example questions."""
-    info = _engine(context).info()
-    lines = ["<b>I answer questions about these news articles</b>, quoting the sentences I used:"]
-    examples: list[str] = []
-    for document in info.documents:
-        lines.append(f"• <b>{escape(document.title)}</b>" + (f" ({escape(document.date)})" if document.date else ""))
-        examples.extend(document.examples)
-    if examples:
-        lines += ["", "Try asking:"] + [f"• {escape(example)}" for example in examples[:5]]
-    lines += ["", "Send me a question, or see /help for groups and inline use."]
-    await update.effective_message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
-
-
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explain private, group and inline use, including Telegram's privacy mode."""
     name = context.bot.username
@@ -183,6 +178,7 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if info.multilingual_model:
         text += f"\n<b>Other languages:</b> {escape(info.multilingual_model)}"
+    text += "\n" + last_sync_html(context.application.bot_data["live"].synced_at)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
@@ -307,11 +303,12 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 async def post_init(application: Application) -> None:
     """Open the engine (index built or checked now, not on the first question) and register commands."""
     settings: Settings = application.bot_data["settings"]
-    if "engine" not in application.bot_data:
-        application.bot_data["engine"] = await asyncio.to_thread(Engine.open, settings)
+    if "live" not in application.bot_data:
+        application.bot_data["live"] = await asyncio.to_thread(LiveEngine.open, settings)
         application.bot_data["owns_engine"] = True
+    application.bot_data["watcher"] = watch_corpus(application.bot_data["live"], settings)
     await application.bot.set_my_commands(COMMANDS)
-    info = application.bot_data["engine"].info()
+    info = application.bot_data["live"].current.info()
     logger.info(
         "bot.ready username=@%s mode=%s llm_model=%s passages=%d documents=%d index=%s transport=%s",
         application.bot.username, info.mode, info.llm_model, info.passages, len(info.documents),
@@ -320,13 +317,16 @@ async def post_init(application: Application) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Close the engine if this application opened it."""
+    """Stop watching the corpus; close the engine if this application opened it."""
+    if application.bot_data.get("watcher"):
+        application.bot_data["watcher"].stop()
     if application.bot_data.get("owns_engine"):
-        application.bot_data["engine"].close()
+        application.bot_data["live"].close()
 
 
-def build_application(settings: Settings, engine: Engine | None = None) -> Application:
-    """The Application with every handler; ``engine`` lets tests and benches share one."""
+def build_application(settings: Settings, engine: Engine | LiveEngine | None = None) -> Application:
+    """The Application with every handler; ``engine`` lets tests and benches share one (a plain
+    ``Engine`` is answered from as it is; a ``LiveEngine`` also follows changes to the corpus)."""
     assert settings.telegram_bot_token is not None, MISSING_TOKEN
     builder = (
         ApplicationBuilder()
@@ -349,9 +349,10 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         settings=settings,
         limiter=SlidingWindowLimiter(settings.user_rate_limit),
         access=Access(frozenset(settings.allowed_user_ids), frozenset(settings.allowed_chat_ids)),
+        conversation=ConversationMemory(settings.followup_window_seconds),
     )
     if engine is not None:
-        application.bot_data["engine"] = engine
+        application.bot_data["live"] = engine if isinstance(engine, LiveEngine) else LiveEngine(engine)
 
     # Edits of old questions are not re-answered, and a message the user sent through this
     # bot's inline mode is an answer, not a question.
@@ -360,6 +361,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("about", about))
+    application.add_handler(CommandHandler("articles", articles))
+    application.add_handler(CommandHandler("reset", reset))
     application.add_handler(CommandHandler("ask", ask))
     application.add_handler(CommandHandler("source", source_command))
     question = new_message & filters.TEXT & ~filters.COMMAND

@@ -10,7 +10,8 @@ Sections (issue 4):
 - ``baseline``: the LangChain RAG tutorial pipeline on the same corpus and model (``bench_baseline``);
 - ``llm``: what our code adds around an instant OpenAI-compatible server (``bench_llm``);
 - ``telegram``: the real bot process against the loopback Bot API, 50 users (``bench_telegram``);
-- ``scaling``: build time and query p50 at 1, 100 and 1,000 generated documents (``bench_scaling``).
+- ``scaling``: build time and query p50 at 1, 100 and 1,000 generated documents (``bench_scaling``);
+- ``reload``: an article written into the running corpus → the first answer citing it (``bench_reload``).
 """
 
 from __future__ import annotations
@@ -234,16 +235,17 @@ def bench_floor(ctx: BenchContext) -> dict[str, Any]:
 def _sections() -> dict[str, Callable[[BenchContext], dict[str, Any]]]:
     from .bench_baseline import bench_baseline
     from .bench_llm import bench_llm
+    from .bench_reload import bench_reload
     from .bench_scaling import bench_scaling
     from .bench_telegram import bench_telegram
 
     return {
         "start": bench_start, "latency": bench_latency, "floor": bench_floor, "baseline": bench_baseline,
-        "llm": bench_llm, "telegram": bench_telegram, "scaling": bench_scaling,
+        "llm": bench_llm, "telegram": bench_telegram, "scaling": bench_scaling, "reload": bench_reload,
     }
 
 
-SECTION_NAMES = ("start", "latency", "floor", "baseline", "llm", "telegram", "scaling")
+SECTION_NAMES = ("start", "latency", "floor", "baseline", "llm", "telegram", "scaling", "reload")
 
 
 def run_bench(
@@ -307,6 +309,7 @@ def check_targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
         ("bot peak RSS", _measured(sections, "telegram", "peak_rss_mb", "max"), "<=", 300.0, "MB"),
         (f"start to ready ({ready_what})", ready, "<=", 3.0, "s"),
         (f"query p50 at {largest or '?'} docs / 1 doc", _measured(sections, "scaling", "query_p50_ratio"), "<=", 2.0, "x"),
+        ("new article answered", _measured(sections, "reload", "reload_s"), "<=", 5.0, "s"),
     ]
     targets = []
     for name, value, op, limit, unit in rows:

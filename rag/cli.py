@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -19,7 +20,10 @@ from rich.table import Table
 
 from .engine import Engine
 from .errors import RagError
+from .index import ProgressCallback
+from .live import LiveEngine, watch_corpus
 from .evaluate import evaluate, load_questions
+from .evaluate_conversations import evaluate_conversations, is_conversation_file, load_conversations
 from .models import Answer
 from .settings import Settings, describe_validation_error
 
@@ -52,27 +56,40 @@ def _setup(verbose: bool) -> Settings:
 
 
 @contextmanager
-def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
+def _progress(show: bool) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr for the embedding of new passages, or nothing."""
+    if not show:
+        yield None
+        return
+    columns = (TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=errors, transient=True) as progress:
+        task = progress.add_task("embed", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+@contextmanager
+def _live_engine(settings: Settings, *, show_progress: bool) -> Iterator[LiveEngine]:
     """Open the engine (building the index if needed), turning engine errors into one line."""
     try:
-        if show_progress:
-            columns = (TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn())
-            with Progress(*columns, console=errors, transient=True) as progress:
-                task = progress.add_task("embed", total=None)
-                engine = Engine.open(settings, lambda done, total: progress.update(task, completed=done, total=total))
-        else:
-            engine = Engine.open(settings)
+        with _progress(show_progress) as progress:
+            live = LiveEngine.open(settings, progress=progress)
     except RagError as exc:
         _fail(str(exc))
     try:
-        yield engine
+        yield live
     finally:
-        engine.close()
+        live.close()
 
 
-def _ask(engine: Engine, question: str) -> Answer | None:
+@contextmanager
+def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
+    with _live_engine(settings, show_progress=show_progress) as live:
+        yield live.current
+
+
+def _ask(engine: Engine, question: str, context: str | None = None) -> Answer | None:
     try:
-        return engine.answer(question)
+        return engine.answer(question, context)
     except RagError as exc:
         errors.print(exc.user_message, highlight=False, soft_wrap=True)
         return None
@@ -130,27 +147,47 @@ def ask(
 
 @app.command()
 def chat(verbose: Verbose = False) -> None:
-    """A conversation in the terminal: one question per line, empty line or Ctrl-D to quit."""
+    """A conversation in the terminal: one question per line, /reset to start over, empty line or Ctrl-D to quit.
+
+    As in the bot, a follow-up ("and soldiers?") is read with the previous question when it
+    came within FOLLOWUP_WINDOW_SECONDS, and changes to the corpus are answered from at once.
+    """
     settings = _setup(verbose)
-    with _engine(settings, show_progress=True) as engine:
-        titles = ", ".join(f"“{d.title}”" for d in engine.documents)
-        console.print(f"Ask me about {titles}. Empty line to quit.", highlight=False)
-        while True:
-            try:
-                question = console.input("[bold]> [/]")
-            except (EOFError, KeyboardInterrupt):
-                break
-            if not question.strip():
-                break
-            answer = _ask(engine, question)
-            if answer is not None:
-                _print_answer(answer)
+    with _live_engine(settings, show_progress=True) as live:
+        watcher = watch_corpus(live, settings)
+        titles = ", ".join(f"“{d.title}”" for d in live.current.documents)
+        console.print(f"Ask me about {titles}. /reset starts over; an empty line quits.", highlight=False)
+        previous: tuple[str, float] | None = None  # the last question as read, and when it was asked
+        try:
+            while True:
+                try:
+                    question = console.input("[bold]> [/]")
+                except (EOFError, KeyboardInterrupt):
+                    break
+                if not question.strip():
+                    break
+                if question.strip() == "/reset":
+                    previous = None
+                    console.print("[dim]Forgotten: the next question starts a new conversation.[/]")
+                    continue
+                recent = previous is not None and time.monotonic() - previous[1] <= settings.followup_window_seconds
+                answer = _ask(live.current, question, previous[0] if recent and previous else None)
+                if answer is not None:
+                    previous = (answer.read_as or answer.question, time.monotonic())
+                    _print_answer(answer)
+        finally:
+            if watcher is not None:
+                watcher.stop()
 
 
 @app.command("eval")
 def eval_command(
     questions: Annotated[
         Path | None, typer.Option("--questions", "-q", exists=True, dir_okay=False, help="JSONL file.")
+    ] = None,
+    conversations: Annotated[
+        Path | None,
+        typer.Option("--conversations", "-c", exists=True, dir_okay=False, help="JSONL file of conversations."),
     ] = None,
     squad: Annotated[
         Path | None,
@@ -159,12 +196,22 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics and results as JSON.")] = False,
     verbose: Verbose = False,
 ) -> None:
-    """Score the engine on a question file (accuracy, citations, refusals, hit@k, MRR) or a SQuAD-style sample."""
-    if (questions is None) == (squad is None):
-        _fail("Give one of --questions FILE or --squad DIR.", 2)
+    """Score the engine on a question file: accuracy, citation precision/recall, refusals, hit@k, MRR.
+
+    A file of conversations (given with --conversations, or recognised by its ``turns``) is scored
+    turn by turn: follow-ups read with their context, and every turn also asked alone. A SQuAD-style
+    sample (--squad DIR: corpus/ and questions.jsonl) is scored with each article indexed alone.
+    """
+    if sum(option is not None for option in (questions, conversations, squad)) != 1:
+        _fail("Give one of --questions FILE, --conversations FILE or --squad DIR.", 2)
+    if questions is not None and is_conversation_file(questions):
+        questions, conversations = None, questions
     settings = _setup(verbose)
     if squad is not None:
         _eval_squad(settings, squad, as_json)
+        return
+    if conversations is not None:
+        _eval_conversations(settings, conversations, as_json)
         return
     assert questions is not None
     with _engine(settings, show_progress=not as_json) as engine:
@@ -211,6 +258,25 @@ def _eval_squad(settings: Settings, directory: Path, as_json: bool) -> None:
     summary = report.summary()
     articles = summary.pop("articles")
     _print_summary(summary | {f"overall {slug}": value for slug, value in articles.items()})
+
+
+def _eval_conversations(settings: Settings, path: Path, as_json: bool) -> None:
+    with _engine(settings, show_progress=not as_json) as engine:
+        report = evaluate_conversations(engine, load_conversations(path))
+    if as_json:
+        sys.stdout.write(json.dumps(report.summary(), ensure_ascii=False) + "\n")
+        return
+    groups = {
+        "follow-ups, in conversation": report.follow_ups, "follow-ups, asked alone": report.follow_ups_alone,
+        "self-contained, in conversation": report.standalone, "self-contained, asked alone": report.standalone_alone,
+    }
+    metrics = ("answer_accuracy", "citation_precision", "refusal_accuracy", "hit_at_3", "questions")
+    table = Table("turns", "accuracy", "cit. precision", "refusal", "hit@3", "n", expand=False)
+    for name, group in groups.items():
+        values = group.summary()
+        table.add_row(name, *(f"{values[m]:.3f}" if isinstance(values[m], float) else str(values[m]) for m in metrics))
+    console.print(table)
+    console.print(f"{report.conversations} conversations; need for context judged right: {report.context_judged_right:.3f}")
 
 
 @app.command()

@@ -92,7 +92,9 @@ def load_documents(corpus_dir: Path) -> list[Document]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise CorpusError(f"cannot read {path}: {exc}") from exc
+            # One unreadable or half-written file must not take the other articles down; it is read again on its next change.
+            log.warning("corpus.skipped path=%s error=%s", path, exc)
+            continue
         doc = parse_document(path, text)
         if doc.doc_id in seen:
             raise CorpusError(f"{path} and {seen[doc.doc_id]} would share the id {doc.doc_id!r}; rename one")

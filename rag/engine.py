@@ -19,6 +19,7 @@ from .corpus import SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
 from .extractive import ExtractiveAnswerer
+from .followup import read_with_context
 from .index import PassageIndex, ProgressCallback, SyncReport
 from .keyword import KeywordIndex
 from .language import LanguageGuard, in_other_script
@@ -182,19 +183,51 @@ class Engine:
     def mode(self) -> Literal["offline", "llm"]:
         return "llm" if self._llm else "offline"
 
-    def answer(self, question: str) -> Answer:
-        """A cited answer to ``question``, or the fixed "not in the article" answer."""
+    def answer(self, question: str, context: str | None = None) -> Answer:
+        """A cited answer to ``question``, or the fixed "not in the article" answer.
+
+        ``context`` is the previous question of the conversation. It is used only when the
+        message cannot stand alone ("Where did he announce it?", "and soldiers?"): a
+        self-contained question is answered exactly as without it.
+        """
         started = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
-        cached = self._cache.get(text)
+        previous = self._previous_question(text, context)
+        cache_key = text if previous is None else f"{previous}\n{text}"
+        cached = self._cache.get(cache_key)
         if cached is not None:
             latency = (time.perf_counter() - started) * 1000
             log.info("answer cached=True mode=%s grounded=%s latency_ms=%.1f", cached.mode, cached.grounded, latency)
             return replace(cached, question=text, latency_ms=latency)
-        answer = self._answer(text, started)
+        answer = self._answer(text, started) if previous is None else self._answer_follow_up(text, previous, started)
         if answer.mode != "offline-fallback":  # a fallback is worth retrying next time
-            self._cache.put(text, answer)
+            self._cache.put(cache_key, answer)
         return answer
+
+    def _previous_question(self, text: str, context: str | None) -> str | None:
+        """The context this message is read with, or None when it stands alone (or the two are too long)."""
+        if not context:
+            return None
+        try:
+            previous = read_with_context(text, clean_question(context, self.settings.max_question_chars))
+        except (EmptyQuestionError, QuestionTooLongError):
+            return None
+        if previous is not None and len(previous) + len(text) + 1 > self.settings.max_question_chars:
+            return None
+        return previous
+
+    def _answer_follow_up(self, text: str, previous: str, started: float) -> Answer:
+        """A follow-up: offline, searched and scored together with the previous question; with a
+        language model, first rewritten into a standalone question (the "condense question" step)."""
+        together = f"{previous} {text}"
+        standalone = together
+        if self._llm:
+            try:
+                standalone = self._llm.condense(previous, text)
+            except LLMUnavailableError as exc:
+                log.warning("answer.llm_fallback stage=condense reason=%s", exc)
+        log.info("answer.follow_up rewritten=%s chars=%d", standalone != together, len(standalone))
+        return replace(self._answer(standalone, started), question=text, read_as=standalone)
 
     def _answer(self, text: str, started: float) -> Answer:
         mode: AnswerMode = self.mode
@@ -306,6 +339,13 @@ class Engine:
             return []
         lo, hi = passage.ordinal - window, passage.ordinal + window
         return [p for p in self._ordered if p.doc_id == passage.doc_id and lo <= p.ordinal <= hi]
+
+    def passage_counts(self) -> dict[str, int]:
+        """Passages of each document, by document id (for /articles)."""
+        counts = dict.fromkeys(self._documents, 0)
+        for passage in self._ordered:
+            counts[passage.doc_id] += 1
+        return counts
 
     def document(self, doc_id: str) -> Document | None:
         return self._documents.get(doc_id)

@@ -102,7 +102,11 @@ def _share(hits: int, total: int) -> float:
 
 def evaluate(engine: Engine, questions: list[EvalQuestion]) -> EvalReport:
     """Answer every question and compute the project's metrics."""
-    results = [score_question(q, engine.answer(q.question)) for q in questions]
+    return summarize([score_question(q, engine.answer(q.question)) for q in questions], engine.mode)
+
+
+def summarize(results: list[QuestionResult], mode: str) -> EvalReport:
+    """The project's metrics over scored answers."""
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     ranks = [r.first_relevant_rank for r in answerable]
@@ -115,6 +119,6 @@ def evaluate(engine: Engine, questions: list[EvalQuestion]) -> EvalReport:
         hit_at_3=_share(sum(1 for k in ranks if k is not None and k <= 3), len(answerable)),
         mrr=sum(1 / k for k in ranks if k) / len(answerable) if answerable else 1.0,
         questions=len(results),
-        mode=engine.mode,
+        mode=mode,
         results=results,
     )

@@ -64,6 +64,7 @@ class Answer:
     mode: AnswerMode
     latency_ms: float
     note: str | None = None  # e.g. why the offline answerer stood in for the LLM
+    read_as: str | None = None  # a follow-up as the engine read it, with its context; None when it stood alone
     evidence: list[Evidence] = field(default_factory=list, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:

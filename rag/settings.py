@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
     chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
     collection_prefix: str = Field("passages", description="Prefix of the Chroma collection name.")
+    corpus_watch: bool = Field(
+        True, description="While the bot or `chat` runs, re-index and answer from articles added, changed or removed."
+    )
+    corpus_poll_seconds: float = Field(
+        0.0, ge=0, le=60,
+        description="Look for corpus changes this often instead of waiting for file events (mounted volumes); 0 = events.",
+    )
 
     # Retrieval and answering
     top_k: int = Field(12, ge=1, le=50, description="Passages handed to the answerer.")
@@ -33,6 +40,10 @@ class Settings(BaseSettings):
     )
     answer_cache_size: int = Field(
         1024, ge=0, description="Answers kept for repeated questions (0 = off); cleared when the engine restarts."
+    )
+    followup_window_seconds: float = Field(
+        300.0, ge=0,
+        description="In a private chat, a follow-up is read with the previous question asked within this time (0 = off).",
     )
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused politely.")
     model_dir: Path | None = Field(

@@ -58,6 +58,7 @@ def test_quick_run_reports_what_issue_4_asks(quick_result: dict[str, Any]) -> No
     scaling = sections["scaling"]
     assert scaling["largest_docs"] == 10 and scaling["docs_10"]["passages"] > scaling["docs_1"]["passages"]
     assert scaling["query_p50_ratio"]["median"] > 0
+    assert sections["reload"]["embedded"] == 3  # the new article's sentences, nothing of the unchanged one
     assert sections["llm"]["modes"] == ["llm"]  # the fake answered; no fallback hid the LLM path
     telegram = sections["telegram"]
     assert telegram["failed_replies"] == 0 and telegram["peak_rss_mb"]["max"] > 0

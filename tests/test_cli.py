@@ -67,6 +67,28 @@ def test_chat_answers_until_an_empty_line(cli_env: dict[str, str]) -> None:
     assert "Zelensky" in result.stdout
 
 
+def test_chat_reads_a_follow_up_with_the_previous_question_until_reset(cli_env: dict[str, str]) -> None:
+    def chat(*turns: str) -> str:
+        result = runner.invoke(app, ["chat"], input="\n".join(turns) + "\n\n")
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    followed = chat("Who is Natalia waiting for?", "Where was he captured?")
+    reset = chat("Who is Natalia waiting for?", "/reset", "Where was he captured?")
+    # Both start with Natalia's sentence; only the follow-up read with its context quotes it again.
+    assert followed.count("Severodonetsk") == 2 * reset.count("Severodonetsk") > 0
+    assert "Forgotten" in reset
+
+
+def test_eval_conversations_reports_follow_ups_and_self_contained_turns(cli_env: dict[str, str]) -> None:
+    conversations = Path(__file__).parent / "data" / "conversations.jsonl"
+    result = runner.invoke(app, ["eval", "--questions", str(conversations), "--json"])  # recognised by its turns
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["follow_ups"]["questions"] > 0 and report["standalone"]["questions"] > 0
+    assert report["follow_ups"]["answer_accuracy"] > report["follow_ups_alone"]["answer_accuracy"]
+
+
 def test_bad_setting_fails_at_start_with_one_clear_line(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOP_K", "lots")
     result = runner.invoke(app, ["ask", "anything"])

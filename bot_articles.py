@@ -1,0 +1,61 @@
+"""What the bot knows, as the corpus changes: /start's examples, /articles, and /about's last sync."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot_format import escape
+from rag import Document, Engine
+from rag.live import LiveEngine
+
+EXAMPLES_SHOWN = 5
+
+
+def newest(documents: list[Document]) -> Document:
+    """The most recent article by its front-matter date (ISO dates sort as text); undated ones come last."""
+    return max(documents, key=lambda d: (bool(d.date), d.date))
+
+
+def start_html(engine: Engine) -> str:
+    """The articles, then example questions from the newest one."""
+    lines = ["<b>I answer questions about these news articles</b>, quoting the sentences I used:"]
+    for document in engine.documents[:EXAMPLES_SHOWN]:
+        lines.append(f"• <b>{escape(document.title)}</b>" + (f" ({escape(document.date)})" if document.date else ""))
+    if len(engine.documents) > EXAMPLES_SHOWN:
+        lines.append(f"… and {len(engine.documents) - EXAMPLES_SHOWN} more: /articles")
+    examples = newest(engine.documents).examples
+    if examples:
+        lines += ["", "Try asking:"] + [f"• {escape(example)}" for example in examples[:EXAMPLES_SHOWN]]
+    lines += ["", "Send me a question, or see /help for groups and inline use."]
+    return "\n".join(lines)
+
+
+def articles_html(engine: Engine, synced_at: datetime) -> str:
+    """Every article with its date and number of passages, newest first."""
+    counts = engine.passage_counts()
+    documents = sorted(engine.documents, key=lambda d: (bool(d.date), d.date), reverse=True)
+    lines = [f"<b>{len(documents)} article(s)</b>, as of {synced_at:%Y-%m-%d %H:%M} UTC:"]
+    for document in documents:
+        date = f" — {escape(document.date)}" if document.date else ""
+        lines.append(f"• <b>{escape(document.title)}</b>{date}, {counts.get(document.doc_id, 0)} passages")
+    return "\n".join(lines)
+
+
+def last_sync_html(synced_at: datetime) -> str:
+    return f"<b>Last sync:</b> {synced_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say what the bot knows: the articles, with the newest one's example questions."""
+    live: LiveEngine = context.application.bot_data["live"]
+    await update.effective_message.reply_text(start_html(live.current), parse_mode=ParseMode.HTML)
+
+
+async def articles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/articles: every article with its date and number of passages."""
+    live: LiveEngine = context.application.bot_data["live"]
+    await update.effective_message.reply_text(articles_html(live.current, live.synced_at), parse_mode=ParseMode.HTML)

@@ -1,0 +1,72 @@
+"""Follow-up questions: can a message stand alone, or does it lean on the question before it?
+
+The test is grammatical, not about any article: English marks a message that leans on
+what came before with closed-class words, a third-person pronoun with no name before it
+("Where did *he* announce *it*?"), a demonstrative standing for a whole clause ("Why did
+they do *that*?"), a leading conjunction or "what about" ("*and* soldiers?"), or a bare
+fragment ("Why?", "The date?"). A message with none of these is self-contained and is
+never changed by context. Other languages are left alone offline: the closed classes
+below are English; with a language model the rewrite step reads any language.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Third-person personal and possessive pronouns: they point back to someone already named.
+_PRONOUNS = frozenset("he him his she her hers it its they them their theirs".split())
+# Pro-forms that stand for a clause, a place or a time when nothing follows them ("who said that?",
+# "how many were exchanged there?"); before a noun ("this exchange") a demonstrative points at the
+# article itself, and "there are" is existential: neither needs context.
+_FINAL_PROFORMS = frozenset("that those there then".split())
+# A message that opens with these continues the previous one ("and soldiers?", "what about Russia?").
+_CONTINUATIONS = frozenset("and but or also plus so then".split())
+_CONTINUATION_PHRASES = ("what about", "how about", "and what about", "what of")
+# Closed-class words that may be capitalised without being a name ("Did", "Where", "The").
+_FUNCTION_WORDS = _PRONOUNS | _FINAL_PROFORMS | _CONTINUATIONS | frozenset(
+    """a an the this these who whom whose what which when where why how is are was were be been being
+    do does did have has had can could will would shall should may might must not no yes of in on at to
+    for from by with about as into after before since during than if i you we me my your our""".split()
+)
+# "Why?" and "The date?" are fragments; "Who is Natalia?" (three words) already says what it asks.
+_FRAGMENT_WORDS = 2
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _is_name(word: str) -> bool:
+    """A capitalised word that is not a function word: "Zelensky", "Natalia's", "Ukraine"."""
+    base = re.split(r"['’]", word, maxsplit=1)[0]
+    return base[:1].isupper() and base.casefold() not in _FUNCTION_WORDS
+
+
+def needs_context(question: str) -> bool:
+    """True when the message cannot stand alone: a pronoun with nothing to refer to, an ellipsis, a fragment."""
+    tokens = _words(question)
+    if not tokens:
+        return False
+    lowered = [t.casefold() for t in tokens]
+    opening = " ".join(lowered[:3])
+    if lowered[0] in _CONTINUATIONS or any(opening.startswith(p) for p in _CONTINUATION_PHRASES):
+        return True
+    if len(tokens) <= _FRAGMENT_WORDS:
+        return True
+    named = False
+    for position, (token, word) in enumerate(zip(tokens, lowered)):
+        if word in _PRONOUNS and not named:
+            return True
+        if word in _FINAL_PROFORMS and position == len(tokens) - 1:
+            return True
+        named = named or _is_name(token)
+    return False
+
+
+def read_with_context(question: str, context: str | None) -> str | None:
+    """The previous question this message should be read with, or None when it stands alone."""
+    if not context or not context.strip() or not needs_context(question):
+        return None
+    return context.strip()

@@ -1,0 +1,134 @@
+"""A living corpus: articles added, changed or removed while the bot runs, noticed by the real watcher.
+
+Waits poll a condition until a generous deadline; how fast a change is answered is the bench's
+``reload`` figure, never an assert here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from rag import Settings
+from rag.embeddings import MiniLMEmbedding
+from rag.live import CorpusWatcher, LiveEngine
+from tests.conftest import make_settings
+from tests.test_bot import running_bot
+from tests.test_followups import ask
+from tests.test_index import chroma_server  # noqa: F401 - a fixture: the real `chroma run` server
+
+NEW_ARTICLE = """---
+title: Basel Hosts the Eurovision Final
+date: 2025-06-01
+examples:
+  - Which ballad won the contest?
+---
+The Eurovision Song Contest final took place in Basel on Saturday night.
+Austrian singer JJ won the contest with the ballad Wasted Love.
+Israel finished second after a strong public vote.
+"""
+NEW_QUESTION = "Which ballad won the contest?"
+NEW_TITLE = "Basel Hosts the Eurovision Final"
+DEADLINE_S = 60.0  # a deadline for a condition on a loaded 2-core machine, not a speed check
+
+
+def eventually(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not within {DEADLINE_S:.0f} s"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def live_settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, user_rate_limit=1000)  # the tests below ask again and again
+
+
+@pytest.fixture
+def live(live_settings: Settings, embedder: MiniLMEmbedding) -> Iterator[LiveEngine]:
+    holder = LiveEngine.open(live_settings, embedder=embedder)
+    yield holder
+    holder.close()
+
+
+def test_article_added_then_removed_while_the_bot_runs(live_settings: Settings, live: LiveEngine) -> None:
+    article = live_settings.corpus_dir / "eurovision.md"
+    before = live.current.info().passages
+    with running_bot(live_settings, live) as harness:
+        assert NEW_TITLE not in ask(harness, NEW_QUESTION)
+        article.write_text(NEW_ARTICLE, encoding="utf-8")
+
+        eventually(lambda: f"Sources — {NEW_TITLE}" in ask(harness, NEW_QUESTION), "the new article answers")
+        reply = ask(harness, NEW_QUESTION)
+        assert "JJ" in reply and "Wasted Love" in reply
+        assert live.current.last_sync is not None and live.current.last_sync.embedded == 3  # only the new sentences
+        assert live.current.info().passages == before + 3
+        articles = ask(harness, "/articles")
+        assert f"{NEW_TITLE} — 2025-06-01, 3 passages" in articles and f", {before} passages" in articles
+        assert NEW_QUESTION in ask(harness, "/start")  # the newest article's examples
+        assert "Last sync:" in ask(harness, "/about")
+
+        article.unlink()
+        eventually(lambda: NEW_TITLE not in ask(harness, NEW_QUESTION), "the removed article is no longer cited")
+        assert live.current.passage_with_context("eurovision:1") == []
+        assert "390" in ask(harness, "How many prisoners were exchanged?")  # the rest of the corpus is untouched
+
+
+def test_broken_file_is_skipped_and_retried_on_its_next_change(
+    live_settings: Settings, live: LiveEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING")
+    article = live_settings.corpus_dir / "eurovision.md"
+    reloads = live.reloads
+    watcher = CorpusWatcher(live_settings.corpus_dir, live.reload).start()
+    try:
+        article.write_bytes(NEW_ARTICLE.encode() + b"\xff\xfe half-written \xc3")  # not UTF-8
+        eventually(lambda: live.reloads > reloads, "the change is noticed")
+        assert caplog.text.count("corpus.skipped") == 1 and "eurovision.md" in caplog.text
+        assert "390" in live.current.answer("How many prisoners were exchanged?").text  # the others still answer
+        article.write_text(NEW_ARTICLE, encoding="utf-8")  # the editor saves it properly
+        eventually(lambda: "JJ" in live.current.answer(NEW_QUESTION).text, "the fixed file answers")
+    finally:
+        watcher.stop()
+
+
+def test_a_failed_rebuild_keeps_the_previous_engine(live_settings: Settings, live: LiveEngine) -> None:
+    engine = live.current
+    (live_settings.corpus_dir / "Prisoner Exchange.md").write_text("Two files, one id.\n", encoding="utf-8")
+    assert live.reload() is False
+    assert live.current is engine and live.current.answer("How many prisoners were exchanged?").grounded
+
+
+def test_polling_notices_changes_where_file_events_do_not_arrive(tmp_path: Path) -> None:
+    corpus = tmp_path / "mounted"
+    corpus.mkdir()
+    changed = threading.Event()
+    watcher = CorpusWatcher(corpus, changed.set, poll_seconds=0.2).start()
+    try:
+        (corpus / "notes.tmp").write_text("not an article")
+        (corpus / "new.md").write_text(NEW_ARTICLE)
+        assert changed.wait(DEADLINE_S)
+    finally:
+        watcher.stop()
+
+
+def test_two_replicas_on_one_chroma_server_write_the_index_once(
+    tmp_path: Path, chroma_server: int, embedder: MiniLMEmbedding  # noqa: F811 - the imported fixture
+) -> None:
+    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server, collection_prefix="replicas")
+    replicas = [LiveEngine.open(settings, embedder=embedder) for _ in range(2)]  # one shared corpus folder
+    (settings.corpus_dir / "eurovision.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    threads = [threading.Thread(target=replica.reload) for replica in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    embedded = sorted(replica.current.last_sync.embedded for replica in replicas)  # type: ignore[union-attr]
+    assert embedded == [0, 3]  # one wrote the new sentences, the other found them there and only reloaded
+    for replica in replicas:
+        assert "JJ" in replica.current.answer(NEW_QUESTION).text
+        replica.close()
