@@ -128,9 +128,10 @@ def _du_items(src: Path, tgt: Path, known_questions: set[str], share: float = 0.
     sentences = [_detokenize(s) for s in src.read_text(encoding="utf-8").splitlines()]
     questions = [_detokenize(q) for q in tgt.read_text(encoding="utf-8").splitlines()]
     for i, (sentence, question) in enumerate(zip(sentences, questions)):
+        # Left out: questions already in the SQuAD 2.0 file, and all but a fixed, spread-out share of the rest
+        # (lower-cased and tokenized, they teach less per pair; the share keeps training near an hour on 2 cores).
         if _key(question) in known_questions or (i * 7919) % 100 >= share * 100:
-            continue  # already in the SQuAD 2.0 file; or left out: lower-cased, tokenized, fewer of them do
-        # (a fixed, spread-out share, so the training time stays near an hour on 2 cores)
+            continue
         # No article boundaries in these files: lines nearby come from the same article, in order.
         window = list(dict.fromkeys(sentences[max(0, i - 40) : i + 40]))
         yield Item(question, f"du:{i // 400}", [sentence], window, window)

