@@ -12,7 +12,6 @@ import asyncio
 import logging
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +35,7 @@ import bot_policy
 import bot_transport
 from bot_format import format_answer
 from rag import Engine, Settings
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 from tests.openai_fake import FakeOpenAI
 from tests.telegram_fake import Call, FakeBotAPI, parse_telegram_html
 
@@ -424,12 +423,6 @@ def test_other_telegram_error_reaches_the_error_handler_and_the_user_gets_an_apo
 
 
 # -- start-up --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def post_update(url: str, update: dict[str, Any], secret: str | None) -> int:
