@@ -41,6 +41,7 @@ from bot_policy import Access, OncePerWindow, SlidingWindowLimiter, addressed_qu
 from bot_reply import SOURCE_PREFIX, send_html
 from bot_sending import DeliveryUncertain
 from bot_transport import make_bot, serve
+from bot_webhook import TelegramUpdater
 from rag import Engine, RagError, Settings
 from rag.settings import describe_validation_error
 
@@ -295,8 +296,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     journal = UpdateJournal.open(settings.data_dir / JOURNAL_FILE)
     application = (
         ApplicationBuilder()
-        .bot(make_bot(settings, bot_token(settings)))
-        .update_queue(JournaledUpdateQueue(journal))
+        .updater(TelegramUpdater(make_bot(settings, bot_token(settings)), JournaledUpdateQueue(journal)))
         .concurrent_updates(JournaledUpdateProcessor(journal))  # one slow answer never blocks other users
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -326,6 +326,7 @@ class FakeBotAPI:
         reply_to: dict[str, Any] | None = None,
         thread_id: int | None = None,
         sticker: bool = False,
+        photo_caption: str | None = None,
     ) -> dict[str, Any]:
         """A ``message`` update as Telegram would deliver it (entities computed)."""
         message: dict[str, Any] = {
@@ -350,6 +351,12 @@ class FakeBotAPI:
                 "is_video": False,
                 "emoji": "👍",
             }
+        if photo_caption is not None:
+            message["photo"] = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQADphoto", "width": 90, "height": 90}]
+            message["caption"] = photo_caption
+            entities = _entities(photo_caption)
+            if entities:
+                message["caption_entities"] = entities
         if thread_id is not None:
             message["message_thread_id"] = thread_id
             if chat.get("is_forum"):
