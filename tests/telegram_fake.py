@@ -238,7 +238,9 @@ class FakeBotAPI:
         self.held = 0  # calls waiting behind a hold()
         self._commands: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(1000)
+        # Telegram never reuses a message id in a chat, and the bot's journal relies on it: ids go on
+        # from the clock, so a new fake does not repeat an earlier one's (the bench reuses DATA_DIR).
+        self._message_ids = itertools.count(int(time.time() * 1000) % 2**31)
         self._closing = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
