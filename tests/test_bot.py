@@ -563,6 +563,13 @@ def test_sliding_window_limiter() -> None:
     assert limiter.check(1, now=60.5) == 0  # the first question left the window
 
 
+def test_one_notice_per_key_per_window() -> None:
+    notices = bot_policy.OncePerWindow(window_s=60)
+    assert notices.first(("rate", 1), now=0) and not notices.first(("rate", 1), now=59)
+    assert notices.first(("access", 1), now=59)  # another kind of notice, its own window
+    assert notices.first(("rate", 1), now=60.5)  # a new window: one more notice
+
+
 def test_access_lists() -> None:
     assert bot_policy.Access(frozenset(), frozenset()).permits(5, 6)
     access = bot_policy.Access(frozenset({1}), frozenset({-100}))
