@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Awaitable
@@ -30,6 +31,7 @@ JOURNAL_FILE = "telegram-updates.sqlite3"
 KEEP_S = 24 * 3600  # Telegram keeps an unconfirmed update for 24 h; so do we
 MAX_REPLAYS = 3  # an update that killed the bot three times is not tried a fourth time
 _PRUNE_EVERY = 500  # answered updates between two prunes
+_CORRUPT = re.compile(r"not a database|malformed")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS updates (
@@ -76,7 +78,15 @@ class UpdateJournal:
         """Open (or create) the journal at ``path``; an unusable DATA_DIR degrades to memory, with one line."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            journal = cls(cls._connect(str(path)), str(path))
+            try:
+                journal = cls(cls._connect(str(path)), str(path))
+            except sqlite3.DatabaseError as err:
+                if not _CORRUPT.search(str(err)):
+                    raise
+                # Only questions in flight are lost with it; a read-only or full disk is not this.
+                logger.error("journal.corrupt path=%s error=%s: moved aside, starting a new one", path, err)
+                path.replace(path.with_name(path.name + ".corrupt"))
+                journal = cls(cls._connect(str(path)), str(path))
         except (OSError, sqlite3.Error) as err:
             logger.warning("journal.unavailable path=%s error=%s: a crash may lose questions in flight", path, err)
             journal = cls(cls._connect(":memory:"), ":memory:")
@@ -129,7 +139,7 @@ class UpdateJournal:
         payloads = []
         for key, update_id, payload, replays in rows:
             if replays >= MAX_REPLAYS:
-                logger.error("journal.given_up update=%s replays=%d: it failed every time it was replayed", update_id, replays)
+                logger.error("journal.given_up update=%s replays=%d: it failed every replay", update_id, replays)
                 self.connection.execute("UPDATE updates SET answered_at = ? WHERE key = ?", (time.time(), key))
                 continue
             self.connection.execute("UPDATE updates SET replays = replays + 1 WHERE key = ?", (key,))
@@ -171,7 +181,11 @@ class JournaledUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
         """Queue every journaled update not yet answered (call once the bot is initialised)."""
         replayed = 0
         for payload in self.journal.take_unanswered():
-            update = Update.de_json(payload, bot)
+            try:
+                update = Update.de_json(payload, bot)
+            except Exception as err:  # noqa: BLE001 - a row this PTB cannot read must not stop the start
+                logger.error("journal.unreadable update=%s error=%s: skipped", payload.get("update_id"), type(err).__name__)
+                continue
             if update.inline_query:  # Telegram accepts an inline answer for seconds only
                 self.journal.mark_answered(update)
                 continue

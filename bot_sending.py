@@ -78,9 +78,12 @@ class RetryingRateLimiter(AIORateLimiter):
                     )
                     raise DeliveryUncertain(f"{endpoint}: sent, but no answer came") from err
                 pause = min(FIRST_RETRY_S * 2**attempt, MAX_RETRY_PAUSE_S)
+                chat = data.get("chat_id")
                 if time.monotonic() - started + pause > self.retry_window_s:
-                    logger.error("send.failed method=%s chat=%s attempts=%d error=%s", endpoint, data.get("chat_id"), attempt + 1, err)
+                    logger.error("send.failed method=%s chat=%s attempts=%d error=%s", endpoint, chat, attempt + 1, err)
                     raise
-                logger.warning("send.retry method=%s chat=%s attempt=%d pause_s=%.1f error=%s", endpoint, data.get("chat_id"), attempt + 1, pause, err)
+                logger.warning(
+                    "send.retry method=%s chat=%s attempt=%d pause_s=%.1f error=%s", endpoint, chat, attempt + 1, pause, err
+                )
                 await asyncio.sleep(pause)
                 attempt += 1

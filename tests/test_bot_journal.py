@@ -82,6 +82,17 @@ def test_a_journal_that_cannot_be_written_keeps_the_bot_running_in_memory(tmp_pa
     assert journal.record(update(1, FakeBotAPI().private_message("still answered")))
 
 
+def test_a_corrupt_journal_is_moved_aside_and_a_new_one_started(tmp_path: Path) -> None:
+    path = tmp_path / JOURNAL_FILE
+    path.write_bytes(b"this is not sqlite at all" * 100)
+
+    journal = UpdateJournal.open(path)
+
+    assert journal.location == str(path)
+    assert journal.record(update(1, FakeBotAPI().private_message("still answered")))
+    assert path.with_name(path.name + ".corrupt").read_bytes().startswith(b"this is not sqlite")
+
+
 def test_a_read_only_data_dir_mount_degrades_to_memory_with_one_line(tmp_path: Path) -> None:
     """A real read-only bind mount, in a user namespace of its own (skipped where the machine allows none)."""
     unshare = shutil.which("unshare")

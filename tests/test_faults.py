@@ -48,7 +48,10 @@ class Tally:
     apologies: int
 
     def __str__(self) -> str:
-        return f"fault={self.fault} sent={self.sent} answered={self.answered} duplicated={self.duplicated} apologies={self.apologies}"
+        return (
+            f"fault={self.fault} sent={self.sent} answered={self.answered} "
+            f"duplicated={self.duplicated} apologies={self.apologies}"
+        )
 
 
 def tally(fault: str, fake: FakeBotAPI, chats: list[int]) -> Tally:
@@ -156,7 +159,9 @@ def quiet_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFi
     no_secret_in(caplog.text)
 
 
-def test_send_message_failing_with_500_for_seconds_loses_nothing(settings: Settings, engine: Engine, quiet_logs: pytest.LogCaptureFixture) -> None:
+def test_send_message_failing_with_500_for_seconds_loses_nothing(
+    settings: Settings, engine: Engine, quiet_logs: pytest.LogCaptureFixture
+) -> None:
     with running_bot(settings, engine) as h:
         h.fake.outage("sendMessage", 6.0, status=500)
         chats = ask_from_many(h.fake, 7100, 20)
@@ -167,7 +172,9 @@ def test_send_message_failing_with_500_for_seconds_loses_nothing(settings: Setti
     assert "send.retry method=sendMessage" in quiet_logs.text
 
 
-def test_slow_bot_api_loses_nothing_to_the_connection_pool(settings: Settings, engine: Engine, quiet_logs: pytest.LogCaptureFixture) -> None:
+def test_slow_bot_api_loses_nothing_to_the_connection_pool(
+    settings: Settings, engine: Engine, quiet_logs: pytest.LogCaptureFixture
+) -> None:
     with running_bot(settings, engine) as h:
         for method in ("sendMessage", "sendChatAction"):
             h.fake.slow_down(method, 3.0, calls=40)
