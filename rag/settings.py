@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     telegram_max_rate: float = Field(
         30.0, ge=0, description="Messages per second the bot sends overall, as Telegram allows (0 = no limit)."
     )
+    telegram_send_retry_s: float = Field(
+        30.0, ge=0, description="Seconds the bot keeps retrying a Bot API call that failed with 5xx or a network error."
+    )
+    telegram_answer_workers: int = Field(
+        4, ge=1, le=64, description="Threads answering questions at once in the bot (commands never wait for them)."
+    )
+    telegram_answer_timeout: float = Field(
+        25.0, gt=0, description="Seconds the bot waits for an answer before asking the user to try again."
+    )
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,3 +82,38 @@ def load_questions() -> list[dict]:
     if not QA_FILE.exists():
         pytest.skip(f"{QA_FILE} is not present")
     return [json.loads(line) for line in QA_FILE.read_text().splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def chroma_server_process(path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """A real `chroma run` server on loopback, storing in ``path``: its process and port."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.fail("the chroma CLI is missing: chromadb is not installed properly")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("chroma server did not start")
+            time.sleep(0.2)
+    try:
+        yield process, port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +11,7 @@ import pytest
 from rag import Engine, IndexUnavailableError
 from rag.embeddings import MiniLMEmbedding
 from rag.index import collection_name
-from tests.conftest import make_settings
+from tests.conftest import chroma_server_process, free_port, make_settings
 
 
 def test_reindexing_an_unchanged_corpus_embeds_nothing(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
@@ -70,38 +65,11 @@ def test_missing_index_directory_is_rebuilt(tmp_path: Path, embedder: MiniLMEmbe
     assert engine.last_sync is not None and engine.last_sync.embedded == 21
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real `chroma run` server on loopback."""
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
-        pytest.fail("the chroma CLI is missing: chromadb is not installed properly")
-    port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("chroma server did not start")
-            time.sleep(0.2)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
+    with chroma_server_process(tmp_path_factory.mktemp("chroma-server")) as (_, port):
+        yield port
 
 
 def test_server_mode_uses_the_same_code_path(tmp_path: Path, chroma_server: int, embedder: MiniLMEmbedding) -> None:
@@ -119,7 +87,7 @@ def test_server_mode_uses_the_same_code_path(tmp_path: Path, chroma_server: int,
 
 
 def test_unreachable_server_is_a_typed_error(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
-    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=_free_port())
+    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(IndexUnavailableError) as caught:
         Engine.open(settings, embedder=embedder)
     assert "not available" in caught.value.user_message
