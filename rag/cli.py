@@ -35,6 +35,11 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _fail_with(error: RagError) -> NoReturn:
+    """One line: what a user should know, then the operator's detail (never a secret: see rag.errors)."""
+    _fail(f"{error.user_message} ({error})")
+
+
 def _setup(verbose: bool) -> Settings:
     """Settings from the environment and .env; a bad one stops here with one clear line."""
     try:
@@ -63,7 +68,7 @@ def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
         else:
             engine = Engine.open(settings)
     except RagError as exc:
-        _fail(str(exc))
+        _fail_with(exc)
     try:
         yield engine
     finally:
@@ -188,7 +193,7 @@ def bench(
     try:
         result = run_bench(settings, quick=quick, sections=section or None)
     except RagError as exc:
-        _fail(str(exc))
+        _fail_with(exc)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
     else:

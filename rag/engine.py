@@ -19,7 +19,7 @@ from .corpus import SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
 from .extractive import ExtractiveAnswerer
-from .index import PassageIndex, ProgressCallback, SyncReport
+from .index import PassageIndex, ProgressCallback, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
 from .matching import TermMatcher
@@ -143,14 +143,16 @@ class Engine:
         loading = embedder.load_in_background()  # first use waits on the same lock, so this only saves time
         try:
             passages = SentenceSplitter().split(documents)
-            index = PassageIndex.open(settings, embedder)
+            # Both collections live on one server: when it hangs, neither is asked until the cool-down ends.
+            breaker = server_breaker(settings) if settings.chroma_host else None
+            index = PassageIndex.open(settings, embedder, breaker)
             titles = {d.doc_id: d.title for d in documents}
             report = index.sync(passages, titles, progress)
             crosslingual, multilingual_report = None, None
             if settings.multilingual_search and is_latin_corpus(passages):
                 from .multilingual import open_crosslingual  # its model loads on first use
 
-                crosslingual, multilingual_report = open_crosslingual(settings, passages, titles, progress)
+                crosslingual, multilingual_report = open_crosslingual(settings, passages, titles, progress, breaker)
             drafter = None
             if settings.llm_enabled:
                 from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light

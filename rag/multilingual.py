@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from .breaker import CircuitBreaker
 from .citations import DraftSentence
 from .embeddings import CosineEmbeddingFunction
 from .errors import MultilingualUnavailableError
@@ -112,14 +113,18 @@ class E5Embedding(CosineEmbeddingFunction):
 
 
 def open_crosslingual(
-    settings: Settings, passages: list[Passage], titles: dict[str, str], progress: ProgressCallback | None = None
+    settings: Settings,
+    passages: list[Passage],
+    titles: dict[str, str],
+    progress: ProgressCallback | None = None,
+    breaker: CircuitBreaker | None = None,
 ) -> tuple[CrossLingualAnswerer | None, SyncReport | None]:
     """The multilingual collection, synced like the English one; None when the model cannot load here.
 
     An optional feature must not stop the engine: English questions are still answered.
     """
     embedder = E5Embedding()
-    index = PassageIndex.open(settings, embedder)
+    index = PassageIndex.open(settings, embedder, breaker)
     try:
         report = index.sync(passages, titles, progress)
     except MultilingualUnavailableError as exc:
