@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FALLBACK_NOTE = "The language model did not answer in time, so this is the offline answer."
 # Offline, the embedding model reads English only: better to say so than to claim the article is silent.
 ENGLISH_ONLY = (
     "Without a language model I can only search the article in English. "
@@ -192,12 +191,13 @@ class Engine:
         mode: AnswerMode = self.mode
         note = None
         english = not self._corpus_is_latin or self._language.is_english(text)
+        deadline = self._llm.budget_deadline() if self._llm else 0.0  # one time budget for all LLM calls
         if self._llm and not english:
             try:
-                search_text = self._llm.translate(text)
+                search_text = self._llm.translate(text, deadline)
             except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback stage=translate reason=%s", exc)
-                mode, note, search_text = "offline-fallback", FALLBACK_NOTE, text
+                log.warning("answer.llm_fallback stage=translate error=%s reason=%s", type(exc).__name__, exc)
+                mode, note, search_text = "offline-fallback", exc.fallback_note, text
         else:
             # The corpus vocabulary is English: spelling is corrected only for text searched as written.
             search_text = self._matcher.correct_spelling(text)
@@ -208,10 +208,10 @@ class Engine:
         drafts: list[DraftSentence] | None = None
         if mode == "llm" and self._llm:
             try:
-                drafts = self._llm(text, evidence)  # the reader's own words: it answers in their language
+                drafts = self._llm(text, evidence, deadline)  # the reader's own words: it answers in their language
             except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback stage=answer reason=%s", exc)
-                mode, note = "offline-fallback", FALLBACK_NOTE
+                log.warning("answer.llm_fallback stage=answer error=%s reason=%s", type(exc).__name__, exc)
+                mode, note = "offline-fallback", exc.fallback_note
         if drafts is None:
             drafts = self._extractive.draft(ranking)
         return self._finish_checked(text, self._checker.check(drafts, evidence), mode, started, note, evidence)

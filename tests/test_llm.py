@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from rag import Engine
-from rag.engine import FALLBACK_NOTE, not_in_article
+from rag import Engine, LLMAuthenticationError, LLMCircuitOpenError, LLMUnavailableError
+from rag.engine import not_in_article
 from tests.conftest import make_settings
 from rag.embeddings import MiniLMEmbedding
 from tests.openai_fake import FakeOpenAI, passages_in, quote_first_passage
+
+FALLBACK_NOTE = LLMUnavailableError.fallback_note
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +34,7 @@ def llm_engine(fake_llm: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -
         llm_timeout=0.5,
         llm_max_retries=2,
         llm_retry_base_delay=0.01,
+        llm_breaker_failures=10,  # the fault tests fail three calls in a row: the breaker has its own tests
         answer_cache_size=0,  # every test here is about a call to the model
     )
     engine = Engine.open(settings)
@@ -141,6 +145,9 @@ def test_api_key_never_reaches_logs_or_answers(
     fake_llm.push("status", (401, "invalid key sk-test-secret-key-1234"))
     answer = llm_engine.answer("Where did the negotiators meet?")
     assert answer.mode == "offline-fallback"
+    assert len(fake_llm.requests) == 1  # a refused key is not retried
+    assert answer.note == LLMAuthenticationError.fallback_note and "credentials" in answer.note
+    assert "llm.auth_failed purpose=answer status=401" in caplog.text and "in time" not in caplog.text
     assert "sk-test-secret-key-1234" not in caplog.text
     assert "sk-test-secret-key-1234" not in str(answer)
     assert "sk-test" not in repr(llm_engine.settings)
@@ -224,3 +231,42 @@ def test_repeated_questions_are_answered_from_the_cache_but_fallbacks_are_not(
     assert first.mode == again.mode == "llm"
     assert (again.text, again.citations) == (first.text, first.citations)
     assert again.question == "where did the NEGOTIATORS meet?"
+
+
+def _engine_on(fake_llm: FakeOpenAI, base: Path, embedder: MiniLMEmbedding, **overrides: object) -> Engine:
+    values: dict[str, object] = {"openai_base_url": fake_llm.base_url, "llm_retry_base_delay": 0.01, "answer_cache_size": 0}
+    return Engine.open(make_settings(base, **(values | overrides)), embedder=embedder)
+
+
+def test_breaker_answers_offline_at_once_then_probes_after_the_cool_down(
+    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    engine = _engine_on(
+        fake_llm, tmp_path, embedder, llm_max_retries=1, llm_breaker_failures=2, llm_breaker_cooldown=0.5
+    )
+    fake_llm.responder = quote_first_passage
+    for _ in range(3):
+        fake_llm.push("status", (503, "overloaded"))
+    question = "Where did the negotiators meet before the swap?"
+    failing = engine.answer(question)
+    assert len(fake_llm.requests) == 2 and failing.note == FALLBACK_NOTE  # two failures in a row: open
+    skipped = engine.answer(question)
+    assert len(fake_llm.requests) == 2  # not asked at all while open
+    assert skipped.mode == "offline-fallback" and skipped.note == LLMCircuitOpenError.fallback_note
+    assert skipped.grounded and "Istanbul" in skipped.text  # the offline answer, not silence
+    time.sleep(0.6)  # past the cool-down: one probe goes out; it fails, so the breaker opens again
+    assert engine.answer(question).note == LLMCircuitOpenError.fallback_note
+    assert len(fake_llm.requests) == 3  # the probe only, no retry behind it
+    time.sleep(0.6)
+    probe, after = engine.answer(question), engine.answer(question)
+    assert probe.mode == after.mode == "llm" and len(fake_llm.requests) == 5  # the probe succeeded: closed
+
+
+def test_time_budget_bounds_retries_times_timeout(fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    engine = _engine_on(fake_llm, tmp_path, embedder, llm_timeout=0.5, llm_max_retries=5, llm_budget=1.0)
+    for _ in range(6):
+        fake_llm.push("hang", None)  # each one outlasts the 0.5 s timeout
+    answer = engine.answer("Where did the negotiators meet before the swap?")
+    assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE
+    # Six tries of 0.5 s were allowed by the retries; the 1 s budget leaves room for two.
+    assert len(fake_llm.requests) == 2
