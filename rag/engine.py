@@ -119,7 +119,7 @@ class Engine:
         self._matcher = TermMatcher(embedder, passages, cache_dir)
         self._reranker = Reranker(self._matcher)
         self._extractive = ExtractiveAnswerer(settings.min_relevance)
-        self._checker = CitationChecker(embedder, self._documents)
+        self._checker = CitationChecker(embedder, self._documents, crosslingual.embedder if crosslingual else None)
         self._llm = llm
         self._crosslingual = crosslingual
         self.last_sync: SyncReport | None = None

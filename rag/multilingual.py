@@ -95,6 +95,11 @@ class E5Embedding(CosineEmbeddingFunction):
         with self._lock:
             return np.asarray(self._e5().passage(list(texts)), dtype=np.float32)
 
+    def similarity(self, first: str, second: str) -> float:
+        """Cosine of two sentences in any languages, both read as passages (a translation pair is symmetric)."""
+        vectors = self.embed([first, second])
+        return float(vectors[0] @ vectors[1])
+
     def question_vector(self, text: str) -> np.ndarray:
         """The question's vector (e5's "query: " prefix)."""
         with self._lock:
@@ -143,6 +148,11 @@ class CrossLingualAnswerer:
         self._index = index
         self._passages = passages
         self._names = article_names(list(passages.values()))
+
+    @property
+    def embedder(self) -> E5Embedding:
+        """The multilingual model, which the citation check also uses on sentences shown in other languages."""
+        return self._embedder
 
     def search(self, question: str, k: int) -> list[Evidence]:
         """The ``k`` closest sentences by the multilingual model, best first (headlines left out)."""

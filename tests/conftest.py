@@ -11,6 +11,7 @@ import pytest
 
 from rag import Engine, Settings
 from rag.embeddings import MiniLMEmbedding
+from tests.openai_fake import FakeOpenAI, quote_first_passage
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -70,6 +71,23 @@ def engine(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) 
     built = Engine.open(make_settings(tmp_path_factory.mktemp("engine"), multilingual_search=True), embedder=embedder)
     yield built
     built.close()
+
+
+@pytest.fixture(scope="session")
+def openai_server() -> Iterator[FakeOpenAI]:
+    """The loopback chat-completions server, started once; tests take it through ``fake_llm``."""
+    server = FakeOpenAI(hang_seconds=1.5).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_llm(openai_server: FakeOpenAI) -> FakeOpenAI:
+    """The loopback model with an empty script, no recorded requests and the well-behaved responder."""
+    openai_server.script.clear()
+    openai_server.requests.clear()
+    openai_server.responder = quote_first_passage
+    return openai_server
 
 
 def load_questions() -> list[dict]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,23 +12,16 @@ from rag import Engine, LLMAuthenticationError, LLMCircuitOpenError, LLMUnavaila
 from rag.engine import not_in_article
 from tests.conftest import make_settings
 from rag.embeddings import MiniLMEmbedding
-from tests.openai_fake import FakeOpenAI, passages_in, quote_first_passage
+from tests.openai_fake import FakeOpenAI, label_of, quote_first_passage, translating
 
 FALLBACK_NOTE = LLMUnavailableError.fallback_note
 
 
 @pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(hang_seconds=1.5).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def llm_engine(fake_llm: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def llm_engine(openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     settings = make_settings(
         Path(tmp_path_factory.mktemp("llm")),
-        openai_base_url=fake_llm.base_url,
+        openai_base_url=openai_server.base_url,
         openai_api_key="sk-test-secret-key-1234",
         openai_model="fake-model",
         llm_timeout=0.5,
@@ -42,19 +35,9 @@ def llm_engine(fake_llm: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -
     engine.close()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_script(fake_llm: FakeOpenAI) -> None:
-    fake_llm.script.clear()
-    fake_llm.requests.clear()
-
-
-def _label_of(request: dict, needle: str) -> str:
-    return next(label for label, text in passages_in(request).items() if needle in text)
-
-
 def test_llm_answer_is_cited_with_real_passage_ids(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     def responder(request: dict) -> dict:
-        label = _label_of(request, "Istanbul")
+        label = label_of(request, "Istanbul")
         return {"answerable": True, "sentences": [{"text": "The negotiators met in Istanbul.", "passages": [label]}]}
 
     fake_llm.responder = responder
@@ -79,7 +62,7 @@ def test_prompt_frames_user_text_as_a_question_not_instructions(llm_engine: Engi
 
 def test_citations_of_unretrieved_ids_and_invented_numbers_are_stripped(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     def responder(request: dict) -> dict:
-        label = _label_of(request, "390")
+        label = label_of(request, "390")
         return {
             "answerable": True,
             "sentences": [
@@ -151,18 +134,6 @@ def test_api_key_never_reaches_logs_or_answers(
     assert "sk-test-secret-key-1234" not in caplog.text
     assert "sk-test-secret-key-1234" not in str(answer)
     assert "sk-test" not in repr(llm_engine.settings)
-
-
-def translating(english_question: str, needle: str, text: str, english: str) -> Callable[[dict], dict | str]:
-    """A model that translates the question, then answers one sentence citing the passage that holds ``needle``."""
-
-    def responder(request: dict) -> dict | str:
-        if "response_format" not in request:  # the translation call
-            return english_question
-        sentence = {"text": text, "passages": [_label_of(request, needle)], "english": english}
-        return {"answerable": True, "sentences": [sentence]}
-
-    return responder
 
 
 def test_ukrainian_question_is_translated_for_search_and_answered_in_ukrainian(
