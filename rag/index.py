@@ -103,6 +103,7 @@ class PassageIndex:
         location: str,
         breaker: CircuitBreaker | None = None,
         read_only_copy: tempfile.TemporaryDirectory[str] | None = None,
+        disk_problem: str = "",
     ) -> None:
         self._embedder = embedder
         self.location = location
@@ -111,6 +112,7 @@ class PassageIndex:
         self._breaker = breaker
         # A read-only DATA_DIR is served from a temporary copy: kept alive with the index, never saved back.
         self._read_only_copy = read_only_copy
+        self._disk_problem = disk_problem
         self._collection = self._call(
             "open",
             lambda: client.get_or_create_collection(
@@ -166,11 +168,11 @@ class PassageIndex:
         if problem:
             if not healthy:
                 raise StorageError(f"DATA_DIR {settings.data_dir} is {problem}: cannot build the index there")
-            log.warning("index.read_only path=%s disk=%s action=serve_temporary_copy", path, problem)
+            log.info("index.read_only path=%s disk=%s action=serve_temporary_copy", path, problem)
             try:
                 scratch = copy_to_scratch(path)
                 copy = Path(scratch.name) / path.name
-                return cls(make_client(settings, copy), embedder, name, str(path), read_only_copy=scratch)
+                return cls(make_client(settings, copy), embedder, name, str(path), None, scratch, problem)
             except Exception as exc:
                 raise StorageError(f"DATA_DIR {settings.data_dir} is {problem} and its index cannot be copied") from exc
         if healthy:
@@ -224,7 +226,7 @@ class PassageIndex:
         updated = sum(1 for p in changed if p.passage_id in stored_hash)
         if (stale or changed) and self._read_only_copy is not None:
             raise StorageError(
-                f"DATA_DIR is read-only and the index at {self.location} is not up to date with the corpus "
+                f"DATA_DIR is {self._disk_problem} and the index at {self.location} is not up to date with the corpus "
                 f"({len(changed)} new or changed, {len(stale)} stale passages)"
             )
         if stale:

@@ -67,13 +67,18 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     try:
         with os.fdopen(descriptor, "wb") as file:
             write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(scratch, path)
+        publish(Path(scratch), path)
     except BaseException:
         Path(scratch).unlink(missing_ok=True)
         raise
-    folder = os.open(path.parent, os.O_RDONLY)
+
+
+def publish(built: Path, target: Path) -> None:
+    """Move a finished file into place for good: its data synced, then the rename, then the folder."""
+    with open(built, "rb+") as file:
+        os.fsync(file.fileno())
+    os.replace(built, target)
+    folder = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(folder)  # the rename itself must reach the disk, or a power loss can undo it
     finally:
@@ -116,8 +121,8 @@ def _remove_quietly(path: Path) -> None:
 
 def sqlite_is_healthy(database: Path) -> bool:
     """Whether a SQLite file opens read-only and passes ``quick_check``: readable data is never moved aside."""
-    if not database.is_file():
-        return False
+    if not database.is_file() or database.stat().st_size == 0:
+        return False  # SQLite reads an empty file as a healthy empty database: there is nothing to serve
     for options in ("mode=ro", "mode=ro&immutable=1"):  # immutable: a read-only disk has no -shm file to write
         try:
             with sqlite3.connect(f"file:{database}?{options}", uri=True) as connection:
