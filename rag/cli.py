@@ -61,10 +61,14 @@ def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
     """Open the engine (building the index if needed), turning engine errors into one line."""
     try:
         if show_progress:
-            columns = (TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn())
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
             with Progress(*columns, console=errors, transient=True) as progress:
-                task = progress.add_task("embed", total=None)
-                engine = Engine.open(settings, lambda done, total: progress.update(task, completed=done, total=total))
+                task = progress.add_task("Reading the corpus", total=None)
+
+                def show(stage: str, done: int, total: int) -> None:
+                    progress.update(task, description=stage, completed=done, total=total)
+
+                engine = Engine.open(settings, show)
         else:
             engine = Engine.open(settings)
     except RagError as exc:

@@ -15,11 +15,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from .citations import CheckedAnswer, CitationChecker, DraftSentence
-from .corpus import SentenceSplitter, load_documents
+from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
 from .extractive import ExtractiveAnswerer
-from .index import PassageIndex, ProgressCallback, SyncReport, server_breaker
+from .index import PassageIndex, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
 from .matching import TermMatcher
@@ -141,7 +141,7 @@ class Engine:
         embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
         loading = embedder.load_in_background()  # first use waits on the same lock, so this only saves time
         try:
-            passages = SentenceSplitter().split(documents)
+            passages = SentenceSplitter().split(documents, progress)
             # Both collections live on one server: when it hangs, neither is asked until the cool-down ends.
             breaker = server_breaker(settings) if settings.chroma_host else None
             index = PassageIndex.open(settings, embedder, breaker)

@@ -19,7 +19,7 @@ from chromadb.api.fastapi import FastAPI
 from chromadb.config import Settings as ChromaSettings
 
 from .breaker import CircuitBreaker
-from .corpus import slugify
+from .corpus import ProgressCallback, slugify
 from .embeddings import MODEL_NAME, CosineEmbeddingFunction
 from .errors import IndexUnavailableError, IndexUnreachableError, StorageError
 from .models import Passage
@@ -29,8 +29,6 @@ from .storage import copy_to_scratch, sqlite_is_healthy, storage_problem, storag
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -251,7 +249,7 @@ class PassageIndex:
                 ],
             ))
             if progress:
-                progress(min(start + batch, len(changed)), len(changed))
+                progress(f"Embedding passages ({self._embedder.model_name})", min(start + batch, len(changed)), len(changed))
         self.count()
         report = SyncReport(
             added=len(changed) - updated,

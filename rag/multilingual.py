@@ -26,7 +26,8 @@ from .breaker import CircuitBreaker
 from .citations import DraftSentence
 from .embeddings import CosineEmbeddingFunction
 from .errors import MultilingualUnavailableError
-from .index import PassageIndex, ProgressCallback, SyncReport
+from .corpus import ProgressCallback
+from .index import PassageIndex, SyncReport
 from .models import Evidence, Passage
 from .names import article_names, cyrillic_names, matching_name
 from .rerank import REQUIRED_TYPES, answer_frame, in_time_frame, is_heading, type_fit
