@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -13,6 +14,7 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -27,17 +29,27 @@ app = typer.Typer(help="Answer questions about news articles, citing the sentenc
 console = Console()
 errors = Console(stderr=True)
 
+BENCH_EXTRA = ("langchain_chroma", "langchain_text_splitters", "psutil")  # pyproject.toml's `bench` extra
+
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log what the engine does (to stderr).")]
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # "[bench]" is no markup
     raise typer.Exit(code)
 
 
 def _fail_with(error: RagError) -> NoReturn:
     """One line: what a user should know, then the operator's detail (never a secret: see rag.errors)."""
     _fail(f"{error.user_message} ({error})")
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def _setup(verbose: bool) -> Settings:
@@ -192,6 +204,9 @@ def bench(
 ) -> None:
     """Measure speed, memory and scaling against the floor and a LangChain baseline, in one run."""
     settings = _setup(verbose)
+    missing = [name for name in BENCH_EXTRA if not _importable(name)]
+    if missing:
+        _fail(f"exchange-bot bench needs the bench extra ({', '.join(missing)} missing): pip install -e \".[bench]\"", 2)
     from .bench import render_bench, run_bench  # heavy imports only for this command
 
     try:
