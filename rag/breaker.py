@@ -34,11 +34,6 @@ class CircuitBreaker:
     _probing: bool = field(default=False, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    @property
-    def state(self) -> State:
-        with self._lock:
-            return self._state()
-
     def _state(self) -> State:
         if self._opened_at is None:
             return "closed"
@@ -74,10 +69,3 @@ class CircuitBreaker:
                     self.name, self._consecutive, self.cooldown,
                 )
             self._probing = False
-
-    def seconds_until_probe(self) -> float:
-        """How long callers will be refused (0 when calls go through)."""
-        with self._lock:
-            if self._opened_at is None:
-                return 0.0
-            return max(0.0, self.cooldown - (self.clock() - self._opened_at))
