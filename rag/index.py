@@ -148,9 +148,7 @@ class PassageIndex:
             SharedSystemClient.clear_system_cache()
         try:
             return cls(make_client(settings), embedder, name, str(path))
-        except (StorageError, IndexUnavailableError):
-            raise
-        except Exception as exc:
+        except Exception as exc:  # chromadb's own errors, or ours from its collection calls
             return cls._recover(settings, embedder, name, path, exc)
 
     @classmethod
