@@ -70,10 +70,15 @@ class CitationChecker:
     """Strips unknown ids and unsupported sentences from a draft."""
 
     def __init__(
-        self, embedder: MiniLMEmbedding, documents: dict[str, Document], meaning: SentenceMeaning | None = None
+        self,
+        embedder: MiniLMEmbedding,
+        documents: dict[str, Document],
+        names: frozenset[str] = frozenset(),
+        meaning: SentenceMeaning | None = None,
     ) -> None:
         self._embedder = embedder
         self._documents = documents
+        self._names = names  # every name the articles write (rag.claims.known_names)
         self._meaning = meaning
 
     def check(self, drafts: list[DraftSentence], evidence: list[Evidence]) -> CheckedAnswer:
@@ -133,9 +138,10 @@ class CitationChecker:
         its English rendering (the same text when the sentence is shown in English)."""
         source = " ".join(p.text for p in cited)
         names = article_names(cited)
-        problem = claim_problem(check, source, names, in_english=True)
+        problem = claim_problem(check, source, names, self._names, in_english=True)
         if problem is None and check != shown:
-            problem = claim_problem(shown, source, names, in_english=False) or self._translation_problem(shown, check)
+            problem = claim_problem(shown, source, names, self._names, in_english=False)
+            problem = problem or self._translation_problem(shown, check)
         if problem:
             return problem
         sentence_terms = set(terms(check))

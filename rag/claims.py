@@ -40,21 +40,30 @@ def negates(text: str) -> bool:
     return any(w in NEGATIONS or w.endswith("n't") or w.startswith(("n'", "n’")) for w in words(text))
 
 
-def latin_names(text: str) -> list[str]:
+def latin_names(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     """Capitalised words in Latin script, lower-cased, each hyphenated part on its own.
 
     The first word of a sentence is capitalised anyway: it counts only as part of a longer name
-    ("Vladimir Putin took…"). One-letter words ("I", the "U" of "U.S.") are left out.
+    ("Vladimir Putin took…") or when it is one of the ``known`` names (the article's: "Lavrov said…").
+    One-letter words ("I", the "U" of "U.S.") are left out.
     """
     tokens = _TOKEN.findall(_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text))
     found: list[str] = []
     for position, token in enumerate(tokens):
         if not _CAPITALISED.fullmatch(token):
             continue
-        if position == 0 and not (len(tokens) > 1 and _CAPITALISED.fullmatch(tokens[1])):
+        leads_a_name = len(tokens) > 1 and _CAPITALISED.fullmatch(tokens[1]) is not None
+        if position == 0 and not leads_a_name and token.casefold().removesuffix("'s") not in known:
             continue
         found.extend(part for part in words(token) if len(part) > 1)
     return found
+
+
+def known_names(texts: list[str]) -> frozenset[str]:
+    """Names the articles write past the start of a sentence and never in lower case ("Lavrov", not "Although")."""
+    capitalised = {name for text in texts for name in latin_names(text)}
+    lower = {token for text in texts for token in _TOKEN.findall(text) if token[0].islower()}
+    return frozenset(capitalised - lower)
 
 
 def _same_name(claimed: str, written: str) -> bool:
@@ -66,10 +75,10 @@ def _same_name(claimed: str, written: str) -> bool:
     return shorter >= 4 and shared >= max(4, shorter - 1)
 
 
-def unsupported_names(claim: str, source: str) -> list[str]:
-    """Names the claim writes in Latin script that the source never writes."""
+def unsupported_names(claim: str, source: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """Names the claim writes in Latin script that the source never writes (``known``: see latin_names)."""
     written = set(words(source))
-    return [name for name in latin_names(claim) if not any(_same_name(name, w) for w in written)]
+    return [name for name in latin_names(claim, known) if not any(_same_name(name, w) for w in written)]
 
 
 def unsupported_cyrillic_names(claim: str, source_names: frozenset[str]) -> list[str]:
@@ -77,16 +86,19 @@ def unsupported_cyrillic_names(claim: str, source_names: frozenset[str]) -> list
     return [name for name in cyrillic_names(claim) if matching_name(name, source_names) is None]
 
 
-def claim_problem(claim: str, source: str, source_names: frozenset[str], *, in_english: bool) -> str | None:
+def claim_problem(
+    claim: str, source: str, source_names: frozenset[str], article_names: frozenset[str], *, in_english: bool
+) -> str | None:
     """Why ``source`` does not back what ``claim`` asserts ("number", "name", "negation"), or None.
 
-    ``source_names``: the source's capitalised words, for names a claim writes in Cyrillic. Capitals in
+    ``source_names``: the source's capitalised words, for names a claim writes in Cyrillic;
+    ``article_names``: every document's, for a name that opens the claim. Capitals in
     Latin script are read as names only in English: German capitalises every noun, and Spanish writes
     "Estambul" for Istanbul.
     """
     if not numbers(claim) <= numbers(source):
         return "number"  # a number the cited sentence never states is invented
-    if in_english and unsupported_names(claim, source):
+    if in_english and unsupported_names(claim, source, article_names):
         return "name"
     if _CYRILLIC.search(claim) and unsupported_cyrillic_names(claim, source_names):
         return "name"

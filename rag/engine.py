@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from .citations import CheckedAnswer, CitationChecker, DraftSentence
+from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
@@ -119,7 +120,9 @@ class Engine:
         self._matcher = TermMatcher(embedder, passages, cache_dir)
         self._reranker = Reranker(self._matcher)
         self._extractive = ExtractiveAnswerer(settings.min_relevance)
-        self._checker = CitationChecker(embedder, self._documents, crosslingual.embedder if crosslingual else None)
+        self._checker = CitationChecker(
+            embedder, self._documents, known_names([p.text for p in passages]), crosslingual.embedder if crosslingual else None
+        )
         self._llm = llm
         self._crosslingual = crosslingual
         self.last_sync: SyncReport | None = None

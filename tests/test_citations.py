@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag import Engine
-from rag.claims import latin_names, negates, unsupported_names
+from rag.claims import known_names, latin_names, negates, unsupported_names
 from rag.embeddings import MiniLMEmbedding
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, label_of, translating
@@ -44,6 +44,8 @@ def answering(needle: str, text: str) -> object:
          "President Vladimir Putin took to social media to announce the return of the Ukrainian personnel.", False),
         ("Who announced the return of the Ukrainian personnel?", ZELENSKY,
          "President Volodymyr Zelensky took to social media to announce the return of the Ukrainian personnel.", True),
+        ("Who announced the return of the Ukrainian personnel?", ZELENSKY,
+         "Lavrov took to social media to announce the return of the Ukrainian personnel.", False),
         ("Did Ukraine and Russia complete a prisoner swap?", COMPLETED,
          "Ukraine and Russia have not completed a substantial prisoner swap.", False),
         ("Did Ukraine and Russia complete a prisoner swap?", COMPLETED,
@@ -51,7 +53,7 @@ def answering(needle: str, text: str) -> object:
         ("Did Ukraine and Russia complete a prisoner swap?", COMPLETED,
          "Ukraine and Russia never completed a prisoner swap.", False),
     ],
-    ids=["swapped-name", "right-name", "added-not", "no-not", "added-never"],
+    ids=["swapped-name", "right-name", "article-name-first", "added-not", "no-not", "added-never"],
 )
 def test_names_and_negations_must_be_in_the_cited_sentence(
     checked_engine: Engine, fake_llm: FakeOpenAI, question: str, needle: str, claim: str, kept: bool
@@ -99,6 +101,9 @@ def test_names_are_capitalised_words_past_the_first_unless_a_name_starts_the_sen
     assert latin_names("I think the U.S. President spoke.") == ["us", "president"]
     assert unsupported_names("Russian officials met Ukrainians in Istanbul.", "Russia and Ukraine met in Istanbul") == []
     assert unsupported_names("Zelensky met Vladimir Putin.", "Volodymyr Zelensky announced it.") == ["vladimir", "putin"]
+    assert latin_names("Lavrov's remarks were noted.", frozenset({"lavrov"})) == ["lavrov"]  # a known name opens it
+    article = ["Although talks stalled, Lavrov spoke.", "Natalia waited while Lavrov spoke in Istanbul.", "It was although."]
+    assert known_names(article) == {"lavrov", "istanbul"}  # "Although" opens a sentence, "Natalia" only opens one
 
 
 def test_negation_is_read_in_several_languages() -> None:
