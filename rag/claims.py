@@ -48,14 +48,15 @@ def latin_names(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     One-letter words ("I", the "U" of "U.S.") are left out.
     """
     tokens = _TOKEN.findall(_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text))
+    leads_a_name = len(tokens) > 1 and _CAPITALISED.fullmatch(tokens[1]) is not None
     found: list[str] = []
     for position, token in enumerate(tokens):
         if not _CAPITALISED.fullmatch(token):
             continue
-        leads_a_name = len(tokens) > 1 and _CAPITALISED.fullmatch(tokens[1]) is not None
-        if position == 0 and not leads_a_name and token.casefold().removesuffix("'s") not in known:
+        parts = [part for part in words(token) if len(part) > 1]
+        if position == 0 and not leads_a_name and not known.intersection(parts):
             continue
-        found.extend(part for part in words(token) if len(part) > 1)
+        found.extend(parts)
     return found
 
 
