@@ -24,6 +24,7 @@ import numpy as np
 
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .models import Passage
+from .storage import load_array, save_array
 from .text import CHAT_SHORTHAND, STOPWORDS, stem, synonym_stems, words
 
 log = logging.getLogger(__name__)
@@ -164,19 +165,12 @@ class TermMatcher:
     def _load_or_embed(self, cache_dir: Path | None) -> np.ndarray:
         digest = hashlib.sha256(("\n".join([MODEL_NAME, *self._vocab])).encode()).hexdigest()[:16]
         path = cache_dir / f"word-vectors-{digest}.npy" if cache_dir else None
-        if path and path.exists():
-            try:
-                vectors = np.load(path)
-                if vectors.shape == (len(self._vocab), vectors.shape[1]):
-                    return vectors
-            except (OSError, ValueError):
-                log.warning("matching.cache_unreadable path=%s", path)
+        cached = load_array(path, len(self._vocab)) if path else None
+        if cached is not None:
+            return cached
         vectors = self._embedder.embed(self._vocab)
         if path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, vectors)
-            tmp.replace(path)
+            save_array(path, vectors)
         return vectors
 
     def word_vectors(self, terms: list[QuestionTerm]) -> np.ndarray:

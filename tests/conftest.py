@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -11,12 +12,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from rag import Engine, Settings
 from rag.embeddings import MiniLMEmbedding
+from tests.openai_fake import FakeOpenAI, quote_first_passage
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -78,6 +81,23 @@ def engine(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) 
     built.close()
 
 
+@pytest.fixture(scope="session")
+def openai_server() -> Iterator[FakeOpenAI]:
+    """The loopback chat-completions server, started once; tests take it through ``fake_llm``."""
+    server = FakeOpenAI(hang_seconds=1.5).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_llm(openai_server: FakeOpenAI) -> FakeOpenAI:
+    """The loopback model with an empty script, no recorded requests and the well-behaved responder."""
+    openai_server.script.clear()
+    openai_server.requests.clear()
+    openai_server.responder = quote_first_passage
+    return openai_server
+
+
 def load_questions() -> list[dict]:
     if not QA_FILE.exists():
         pytest.skip(f"{QA_FILE} is not present")
@@ -115,5 +135,25 @@ def chroma_server_process(path: Path) -> Iterator[tuple[subprocess.Popen[bytes],
     try:
         yield process, port
     finally:
+        process.send_signal(signal.SIGCONT)  # a test that froze it and failed must not leave it stopped
         process.terminate()
         process.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="module")
+def chroma_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """A real `chroma run` server on loopback, with its process for tests that freeze it."""
+    with chroma_server_process(tmp_path_factory.mktemp("chroma-server")) as (process, port):
+        yield ChromaServer(port, process)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(chroma_process: ChromaServer) -> int:
+    """The port of a real `chroma run` server on loopback."""
+    return chroma_process.port

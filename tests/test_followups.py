@@ -15,7 +15,7 @@ from telegram import Chat, Message, User
 from bot_conversation import ConversationMemory
 from bot_format import format_answer
 from rag import Answer, Engine
-from rag.engine import FALLBACK_NOTE
+from rag.errors import LLMCircuitOpenError, LLMUnavailableError
 from rag.followup import needs_context
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, passages_in
@@ -132,8 +132,45 @@ def test_dead_llm_falls_back_to_reading_the_follow_up_with_its_context(
     condensing_llm.push("status", (500, "down"))  # the rewrite
     condensing_llm.push("status", (500, "down"))  # the answer
     answer = llm_engine.answer(WHERE_CAPTURED, context=NATALIA)
-    assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE
+    assert answer.mode == "offline-fallback" and answer.note == LLMUnavailableError.fallback_note
     assert "Severodonetsk" in answer.citations[0].quote
+
+
+def test_a_failed_rewrite_counts_towards_the_llm_breaker(condensing_llm: FakeOpenAI, tmp_path: Path, embedder) -> None:
+    condensing_llm.requests.clear()
+    condensing_llm.script.clear()
+    settings = make_settings(
+        tmp_path, openai_base_url=condensing_llm.base_url, openai_model="fake-model", llm_max_retries=0,
+        llm_retry_base_delay=0, llm_breaker_failures=1, llm_breaker_cooldown=600,
+    )
+    engine = Engine.open(settings, embedder=embedder)
+    try:
+        condensing_llm.push("status", (500, "down"))  # the rewrite fails: the breaker opens
+        answer = engine.answer(WHERE_CAPTURED, context=NATALIA)
+    finally:
+        engine.close()
+    assert len(condensing_llm.requests) == 1  # the answer did not ask the model the breaker gave up on
+    assert answer.mode == "offline-fallback" and answer.note == LLMCircuitOpenError.fallback_note
+    assert "Severodonetsk" in answer.citations[0].quote
+
+
+def test_rewrite_and_answer_share_one_time_budget(condensing_llm: FakeOpenAI, tmp_path: Path, embedder) -> None:
+    condensing_llm.requests.clear()
+    condensing_llm.script.clear()
+    settings = make_settings(
+        tmp_path, openai_base_url=condensing_llm.base_url, openai_model="fake-model", llm_max_retries=5,
+        llm_retry_base_delay=0, llm_timeout=0.5, llm_budget=1.0,
+    )
+    engine = Engine.open(settings, embedder=embedder)
+    try:
+        for _ in range(8):
+            condensing_llm.push("hang", None)  # each call outlasts the 0.5 s timeout
+        answer = engine.answer(WHERE_CAPTURED, context=NATALIA)
+    finally:
+        engine.close()
+    # A budget each would let the rewrite and the answer try twice apiece; one budget leaves room for two calls.
+    assert 1 <= len(condensing_llm.requests) <= 2
+    assert answer.mode == "offline-fallback" and "Severodonetsk" in answer.citations[0].quote
 
 
 # -- the bot ------------------------------------------------------------------------------------------
