@@ -8,6 +8,7 @@ beside the repository.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT_SCRIPT = ROOT / "bot.py"
 TESTS = ROOT / "tests"
 SHARED_QUESTIONS = ROOT.parent / "shared" / "eval" / "qa.jsonl"
+
+
+def child_pythonpath() -> str:
+    """``PYTHONPATH`` for a child process (the bot, a start-up probe): this checkout's code first."""
+    return os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def load_fixture(name: str) -> ModuleType:

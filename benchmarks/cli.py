@@ -46,6 +46,7 @@ def bench(
         errors.print(describe_validation_error(exc), highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG when imported
     if verbose:
         logging.getLogger(__package__).setLevel(logging.INFO)  # the sections' lines, not every HTTP request
     try:

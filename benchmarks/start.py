@@ -3,7 +3,6 @@ re-index of the unchanged corpus, and a new process from spawn to an open engine
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ from typing import Any
 from rag.engine import Engine
 from rag.settings import Settings
 
-from .checkout import ROOT
+from .checkout import child_pythonpath
 from .context import BenchContext
 from .stats import Figure, child_env, with_data_dir
 
@@ -65,7 +64,7 @@ def bench_start(ctx: BenchContext) -> dict[str, Any]:
 
 def _process_ready(settings: Settings) -> float:
     """Seconds from spawning ``python -c 'Engine.open(Settings())'`` to its exit, over an existing index."""
-    env = child_env(settings, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = child_env(settings, PYTHONPATH=child_pythonpath())
     with tempfile.TemporaryDirectory(prefix="bench-probe-") as cwd:  # no stray .env in the child's cwd
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", READY_PROBE], cwd=cwd, env=env, check=True,

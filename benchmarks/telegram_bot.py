@@ -7,7 +7,6 @@ one question, and the next round starts when all 50 were answered.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .checkout import BOT_SCRIPT, ROOT, load_fixture
+from .checkout import BOT_SCRIPT, child_pythonpath, load_fixture
 from .context import BenchContext, SectionUnavailable
 from .stats import Figure, child_env, percentile
 
@@ -89,7 +88,7 @@ def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -
         # the loopback API has none. Per-group limits and 429 handling stay on.
         TELEGRAM_MAX_RATE="0",
         LOG_LEVEL="WARNING",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        PYTHONPATH=child_pythonpath(),
     )
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as cwd, log_path.open("ab") as log_file:
         started = time.perf_counter()
