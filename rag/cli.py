@@ -265,28 +265,25 @@ def _eval_conversations(settings: Settings, path: Path, as_json: bool) -> None:
     console.print(f"{report.conversations} conversations; need for context judged right: {report.context_judged_right:.3f}")
 
 
-@app.command()
-def bench(
-    quick: Annotated[bool, typer.Option("--quick", help="Fewer repeats and sizes (about a minute).")] = False,
-    section: Annotated[list[str] | None, typer.Option("--section", "-s", help="Run only these sections.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    verbose: Verbose = False,
-) -> None:
-    """Measure speed, memory and scaling against the floor and a LangChain baseline, in one run."""
-    settings = _setup(verbose)
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
+def bench(ctx: typer.Context) -> None:
+    """Measure speed, memory and scaling, from a checkout (the benchmarks/ package; --help lists its options)."""
+    # Not in the wheel: a checkout's benchmarks/ package. A console script's import path starts at its own
+    # folder (and pysbd installs an unrelated top-level `benchmarks`), so, as `python -m` does, the current
+    # folder goes first when it holds the package.
+    here = Path.cwd()
+    if (here / "benchmarks" / "__main__.py").is_file() and sys.path[:1] != [str(here)]:
+        sys.path.insert(0, str(here))
     missing = [name for name in BENCH_EXTRA if not _importable(name)]
     if missing:
         _fail(f"exchange-bot bench needs the bench extra ({', '.join(missing)} missing): pip install -e \".[bench]\"", 2)
-    from .bench import render_bench, run_bench  # heavy imports only for this command
-
     try:
-        result = run_bench(settings, quick=quick, sections=section or None)
-    except RagError as exc:
-        _fail_with(exc)
-    if as_json:
-        sys.stdout.write(json.dumps(result) + "\n")
-    else:
-        render_bench(result, console)
+        from benchmarks.cli import main
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("benchmarks", "benchmarks.cli"):
+            raise
+        _fail('bench runs from a source checkout: cd to its root and pip install -e ".[bench]"', 2)
+    main(ctx.args, prog_name="exchange-bot bench")
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic_settings import BaseSettings
 
 from rag import Engine, Settings
 from rag.embeddings import MiniLMEmbedding
@@ -25,18 +27,22 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 QA_FILE = ROOT.parent / "shared" / "eval" / "qa.jsonl"
 
-# Settings read the environment and .env: tests must not pick up a developer's key or token.
-_ISOLATED_ENV = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHROMA_HOST", "CHROMA_PORT", "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "ALLOWED_USER_IDS", "ALLOWED_CHAT_IDS", "DATA_DIR",
-    "CORPUS_DIR", "TOP_K", "MIN_RELEVANCE",
-)
+
+def _env_names(settings: type[BaseSettings]) -> set[str]:
+    """The environment variable of every field, upper-cased (pydantic-settings matches them in any case)."""
+    prefix = settings.model_config.get("env_prefix", "")
+    return {f"{prefix}{name}".upper() for name in settings.model_fields}
+
+
+# Settings read the environment and .env: tests must not pick up a developer's key, token or tuning.
+# LangChain reads its tracing switches itself: a developer's LangSmith set-up must not send test runs out.
+_ISOLATED_ENV = frozenset(_env_names(Settings) | {"LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"})
 
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in _ISOLATED_ENV:
-        monkeypatch.delenv(name, raising=False)
+    for name in [key for key in os.environ if key.upper() in _ISOLATED_ENV]:
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
 
 
