@@ -210,6 +210,15 @@ class _Queued:
     at: float
 
 
+class _BotAPIServer(ThreadingHTTPServer):
+    """Accepts as many connections at once as the bot's pool opens (16), as Telegram does: with the socket
+    module's backlog of 5, a burst of replies on a loaded machine overflowed it, and a dropped handshake can
+    surface in the bot as a reset after its request was sent, which it rightly does not repeat."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @dataclass
 class FakeBotAPI:
     """Bot API over loopback HTTP.  Use as a context manager, or ``start()``/``stop()``."""
@@ -253,8 +262,7 @@ class FakeBotAPI:
         class Handler(_Handler):
             api = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _BotAPIServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-bot-api", daemon=True)
         self._thread.start()
         return self
