@@ -10,26 +10,16 @@ Usage: set TELEGRAM_BOT_TOKEN (from @BotFather) and run ``python bot.py``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import sys
-import time
 from contextlib import suppress
 from typing import NoReturn
 
 from pydantic import ValidationError
-from telegram import (
-    BotCommand,
-    InlineQueryResultArticle,
-    InlineQueryResultsButton,
-    InputTextMessageContent,
-    Message,
-    Update,
-)
+from telegram import BotCommand, InlineQueryResultsButton, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -42,27 +32,19 @@ from telegram.ext import (
     filters,
 )
 
+from bot_answer import answer_question, offer_inline_answer
 from bot_articles import articles, last_sync_html, start
 from bot_conversation import ConversationMemory, reset
-from bot_format import (
-    escape,
-    format_answer,
-    format_passage,
-    html_to_plain,
-    shorten,
-    split_html,
-)
+from bot_engine import EngineRunner
+from bot_format import escape, format_passage, shorten
+from bot_journal import JOURNAL_FILE, JournaledUpdateProcessor, JournaledUpdateQueue, UpdateJournal
 from bot_logging import configure_logging
-from bot_policy import Access, SlidingWindowLimiter, addressed_question
-from bot_reply import NO_PREVIEW, SOURCE_PREFIX, markup_refused, send_html, source_keyboard, typing
-from bot_transport import base_urls, serve
-from rag import (
-    EmptyQuestionError,
-    Engine,
-    QuestionTooLongError,
-    RagError,
-    Settings,
-)
+from bot_policy import Access, OncePerWindow, SlidingWindowLimiter, addressed_question
+from bot_reply import SOURCE_PREFIX, send_html
+from bot_sending import DeliveryUncertain
+from bot_transport import make_bot, serve
+from bot_webhook import TelegramUpdater
+from rag import Engine, RagError, Settings
 from rag.live import LiveEngine, watch_corpus
 from rag.settings import describe_validation_error
 
@@ -82,7 +64,7 @@ COMMANDS = [
     BotCommand("about", "Mode, model, index and last sync"),
 ]
 MIN_INLINE_CHARS = 3
-NON_TEXT_HINT = "I can only read text: please type your question about the article."
+NON_TEXT_HINT = "I can only read text: please type your question about the article (or put it in the caption)."
 APOLOGY = "Sorry, something went wrong while answering. Please try again."
 
 
@@ -91,42 +73,15 @@ def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
     return context.application.bot_data["live"].current
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    """Rate-limit, ask the engine off the event loop, and reply with the cited answer."""
-    message, user = update.effective_message, update.effective_user
-    assert message is not None and user is not None
-    wait = context.application.bot_data["limiter"].check(user.id)
-    if wait:
-        logger.info("question.rate_limited user=%s chat_type=%s wait_s=%.0f", user.id, message.chat.type, wait)
-        await message.reply_text(f"You're asking quickly — please wait {wait:.0f} s and try again.")
-        return
-    started = time.perf_counter()
-    conversation: ConversationMemory = context.application.bot_data["conversation"]
-    previous = conversation.context_for(message, question, context.bot.username, context.bot.id)
-    try:
-        async with typing(message):
-            answer = await asyncio.to_thread(_engine(context).answer, question, previous)
-    except (EmptyQuestionError, QuestionTooLongError) as err:
-        await message.reply_text(err.user_message)
-        return
-    except RagError as err:
-        logger.warning("question.engine_error chat_type=%s error=%s", message.chat.type, err)
-        await message.reply_text(err.user_message)
-        return
-    sent = await send_html(message, format_answer(answer), markup=source_keyboard(answer))
-    conversation.remember(message, answer, sent)
-    context.chat_data["sources"] = {c.n: c.passage_id for c in answer.citations}  # for /source N
-    logger.info(
-        "question.answered chat_type=%s user=%s chars=%d mode=%s grounded=%s citations=%d engine_ms=%.0f total_ms=%.0f",
-        message.chat.type, user.id, len(question), answer.mode, answer.grounded, len(answer.citations),
-        answer.latency_ms, (time.perf_counter() - started) * 1000,
-    )
+def bot_token(settings: Settings) -> str:
+    """The token as pasted, minus the spaces or newline that often come with it."""
+    return settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
 
 
 async def send_source(message: Message, context: ContextTypes.DEFAULT_TYPE, n: int | None, passage_id: str) -> bool:
     """Reply with the passage behind a citation and its neighbours; False if it is gone."""
     engine = _engine(context)
-    passages = await asyncio.to_thread(engine.passage_with_context, passage_id, 1)
+    passages = engine.passage_with_context(passage_id, 1)  # in memory: never waits for the index or a model
     if not passages:
         return False
     document = engine.document(passages[0].doc_id)
@@ -145,7 +100,8 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif update.callback_query:
         await update.callback_query.answer("Sorry, this bot is not open to you.")
     elif update.message and chat and chat.type == ChatType.PRIVATE:
-        await update.message.reply_text("Sorry, this bot only answers the people it was set up for.")
+        if context.application.bot_data["notices"].first(("access", chat.id)):  # once, then silence
+            await update.message.reply_text("Sorry, this bot only answers the people it was set up for.")
     raise ApplicationHandlerStop
 
 
@@ -208,10 +164,13 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice: a one-line hint in private, or in a group when addressed."""
+    """Stickers, photos, voice: a caption is the question; else a hint, in private or when addressed."""
     message = update.effective_message
-    addressed = addressed_question(message, context.bot.username, context.bot.id) is not None
-    if message.chat.type == ChatType.PRIVATE or addressed:
+    private = message.chat.type == ChatType.PRIVATE
+    question = message.caption if private else addressed_question(message, context.bot.username, context.bot.id)
+    if question and question.strip():
+        await answer_question(update, context, question)
+    elif private or question is not None:
         await message.reply_text(NON_TEXT_HINT)
 
 
@@ -224,10 +183,13 @@ async def source_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/source N: the passage behind citation N of the last answer in this chat."""
     message = update.effective_message
     sources: dict[int, str] = context.chat_data.get("sources", {})
-    if not context.args or not context.args[0].isdigit():
+    try:
+        n = int(context.args[0]) if context.args else 0  # not str.isdigit(): it takes "²" for a digit
+    except ValueError:
+        n = 0
+    if n < 1:
         await message.reply_text("Usage: /source N, for citation [N] of my last answer here.")
         return
-    n = int(context.args[0])
     if n not in sources or not await send_source(message, context, n, sources[n]):
         await message.reply_text(f"My last answer here has no source [{n}].")
 
@@ -237,12 +199,18 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     _, n, passage_id = query.data.split("|", 2)
     if not isinstance(query.message, Message):  # inline-sent or too old to reply to
-        passages = await asyncio.to_thread(_engine(context).passage_with_context, passage_id, 0)
+        passages = _engine(context).passage_with_context(passage_id, 0)
         await query.answer(shorten(passages[0].text, 190) if passages else "Source not found.", show_alert=True)
         return
-    await query.answer()
+    with suppress(BadRequest):  # a press replayed after a restart is too old to answer; the source still shows
+        await query.answer()
     if not await send_source(query.message, context, int(n), passage_id):
         await query.message.reply_text("That source is no longer in the index.")
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button this bot no longer knows: stop the client's spinner with a word why."""
+    await update.callback_query.answer("This button no longer works: ask the question again.")
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -263,25 +231,11 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await no_results(f"Slow down: try again in {wait:.0f} s")
         return
     try:
-        answer = await asyncio.to_thread(_engine(context).answer, question)
+        answer = await context.application.bot_data["runner"].answer(question)
     except RagError as err:  # empty or too long question, index down: all have a safe message
         await no_results(shorten(err.user_message, 60))
         return
-    html = split_html(format_answer(answer, question=question))[0]
-
-    def result(text: str, parse_mode: str | None) -> InlineQueryResultArticle:
-        content = InputTextMessageContent(text, parse_mode=parse_mode, link_preview_options=NO_PREVIEW)
-        result_id = hashlib.sha256(question.encode()).hexdigest()[:32]  # at most 64 bytes
-        return InlineQueryResultArticle(
-            result_id, title=shorten(question, 60), input_message_content=content, description=shorten(answer.text, 120)
-        )
-
-    try:
-        await query.answer([result(html, ParseMode.HTML)], cache_time=60)
-    except BadRequest as err:
-        if not markup_refused(err):
-            raise
-        await query.answer([result(html_to_plain(html), None)], cache_time=60)
+    await offer_inline_answer(query, question, answer)
     logger.info(
         "inline.answered user=%s mode=%s grounded=%s engine_ms=%.0f",
         query.from_user.id, answer.mode, answer.grounded, answer.latency_ms,
@@ -294,6 +248,9 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     if isinstance(update, Update):
         chat = update.effective_chat
         where = f"update={update.update_id} chat_type={chat and chat.type} chat={chat and chat.id}"
+    if isinstance(context.error, DeliveryUncertain):  # the reply probably arrived: a "sorry" would be wrong
+        logger.warning("update.reply_uncertain %s", where)
+        return
     logger.error("update.failed %s error=%r", where, context.error, exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:
         with suppress(TelegramError):
@@ -301,13 +258,17 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def post_init(application: Application) -> None:
-    """Open the engine (index built or checked now, not on the first question) and register commands."""
+    """Open the engine (index built or checked now), register commands, replay unanswered updates."""
     settings: Settings = application.bot_data["settings"]
     if "live" not in application.bot_data:
         application.bot_data["live"] = await asyncio.to_thread(LiveEngine.open, settings)
         application.bot_data["owns_engine"] = True
     application.bot_data["watcher"] = watch_corpus(application.bot_data["live"], settings)
+    application.bot_data["runner"] = EngineRunner(
+        application.bot_data["live"], settings.telegram_answer_workers, settings.telegram_answer_timeout
+    )
     await application.bot.set_my_commands(COMMANDS)
+    application.update_queue.replay(application.bot)
     info = application.bot_data["live"].current.info()
     logger.info(
         "bot.ready username=@%s mode=%s llm_model=%s passages=%d documents=%d index=%s transport=%s",
@@ -317,9 +278,11 @@ async def post_init(application: Application) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Stop watching the corpus; close the engine if this application opened it."""
+    """Stop watching the corpus and the answer pool; close the engine if this application opened it."""
     if application.bot_data.get("watcher"):
         application.bot_data["watcher"].stop()
+    if "runner" in application.bot_data:  # not when start-up failed before post_init
+        application.bot_data["runner"].close()
     if application.bot_data.get("owns_engine"):
         application.bot_data["live"].close()
 
@@ -327,27 +290,20 @@ async def post_shutdown(application: Application) -> None:
 def build_application(settings: Settings, engine: Engine | LiveEngine | None = None) -> Application:
     """The Application with every handler; ``engine`` lets tests and benches share one (a plain
     ``Engine`` is answered from as it is; a ``LiveEngine`` also follows changes to the corpus)."""
-    assert settings.telegram_bot_token is not None, MISSING_TOKEN
-    builder = (
+    assert bot_token(settings), MISSING_TOKEN
+    journal = UpdateJournal.open(settings.data_dir / JOURNAL_FILE)
+    application = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        # Waits out 429 retry_after, then retries; keeps under Telegram's overall and per-group limits.
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
-        .concurrent_updates(True)  # one slow answer never blocks other users
-        # httpx checks every pooled connection on each request: PTB's default of 256 made that
-        # check most of the bot's own CPU under load (profiled in the bench); 16 in flight is
-        # plenty below Telegram's 30 messages/s.
-        .connection_pool_size(16)
+        .updater(TelegramUpdater(make_bot(settings, bot_token(settings)), JournaledUpdateQueue(journal)))
+        .concurrent_updates(JournaledUpdateProcessor(journal))  # one slow answer never blocks other users
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .build()
     )
-    if settings.telegram_base_url:
-        api_url, file_url = base_urls(settings.telegram_base_url)
-        builder = builder.base_url(api_url).base_file_url(file_url)
-    application = builder.build()
     application.bot_data.update(
         settings=settings,
         limiter=SlidingWindowLimiter(settings.user_rate_limit),
+        notices=OncePerWindow(),
         access=Access(frozenset(settings.allowed_user_ids), frozenset(settings.allowed_chat_ids)),
         conversation=ConversationMemory(settings.followup_window_seconds),
     )
@@ -372,6 +328,7 @@ def build_application(settings: Settings, engine: Engine | LiveEngine | None = N
     application.add_handler(MessageHandler(new_message & filters.ChatType.PRIVATE & filters.COMMAND, unknown_command))
     application.add_handler(InlineQueryHandler(inline_query))
     application.add_handler(CallbackQueryHandler(source_button, pattern=rf"^{SOURCE_PREFIX}\|\d+\|"))
+    application.add_handler(CallbackQueryHandler(stale_button))
     application.add_error_handler(error_handler)
     return application
 
@@ -383,7 +340,7 @@ def fail(message: str, code: int) -> NoReturn:
 
 def run(settings: Settings) -> None:
     """Serve the bot with these settings (used by ``python bot.py`` and ``exchange-bot serve``)."""
-    token = settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
+    token = bot_token(settings)
     if not token:
         fail(MISSING_TOKEN, 2)
     configure_logging(settings, token)

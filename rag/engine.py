@@ -15,12 +15,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from .citations import CheckedAnswer, CitationChecker, DraftSentence
-from .corpus import SentenceSplitter, load_documents
+from .claims import known_names
+from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
 from .extractive import ExtractiveAnswerer
 from .followup import read_with_context
-from .index import PassageIndex, ProgressCallback, SyncReport
+from .index import PassageIndex, SyncReport, server_breaker
 from .keyword import KeywordIndex
 from .language import LanguageGuard, in_other_script
 from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FALLBACK_NOTE = "The language model did not answer in time, so this is the offline answer."
 # Offline, the embedding model reads English only: better to say so than to claim the article is silent.
 ENGLISH_ONLY = (
     "Without a language model I can only search the article in English. "
@@ -124,7 +124,9 @@ class Engine:
         if settings.reader_threshold is not None:
             calibration = Calibration(settings.reader_threshold, calibration.second_share)
         self._extractive = ExtractiveAnswerer(calibration)
-        self._checker = CitationChecker(embedder, self._documents)
+        self._checker = CitationChecker(
+            embedder, self._documents, known_names([p.text for p in passages]), crosslingual.embedder if crosslingual else None
+        )
         self._llm = llm
         self._crosslingual = crosslingual
         self.last_sync: SyncReport | None = None
@@ -152,15 +154,17 @@ class Engine:
         loading = embedder.load_in_background()  # first use waits on the same lock, so this only saves time
         reader_loading = reader.load_in_background()
         try:
-            passages = SentenceSplitter().split(documents)
-            index = PassageIndex.open(settings, embedder)
+            passages = SentenceSplitter().split(documents, progress)
+            # Both collections live on one server: when it hangs, neither is asked until the cool-down ends.
+            breaker = server_breaker(settings) if settings.chroma_host else None
+            index = PassageIndex.open(settings, embedder, breaker)
             titles = {d.doc_id: d.title for d in documents}
             report = index.sync(passages, titles, progress)
             crosslingual, multilingual_report = None, None
             if settings.multilingual_search and is_latin_corpus(passages):
                 from .multilingual import open_crosslingual  # its model loads on first use
 
-                crosslingual, multilingual_report = open_crosslingual(settings, passages, titles, progress)
+                crosslingual, multilingual_report = open_crosslingual(settings, passages, titles, progress, breaker)
             drafter = None
             if settings.llm_enabled:
                 from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light
@@ -221,24 +225,27 @@ class Engine:
         language model, first rewritten into a standalone question (the "condense question" step)."""
         together = f"{previous} {text}"
         standalone = together
+        deadline = self._llm.budget_deadline() if self._llm else 0.0  # rewriting shares the answer's time budget
         if self._llm:
             try:
-                standalone = self._llm.condense(previous, text)
+                standalone = self._llm.condense(previous, text, deadline)
             except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback stage=condense reason=%s", exc)
+                log.warning("answer.llm_fallback stage=condense error=%s reason=%s", type(exc).__name__, exc)
         log.info("answer.follow_up rewritten=%s chars=%d", standalone != together, len(standalone))
-        return replace(self._answer(standalone, started), question=text, read_as=standalone)
+        return replace(self._answer(standalone, started, deadline), question=text, read_as=standalone)
 
-    def _answer(self, text: str, started: float) -> Answer:
+    def _answer(self, text: str, started: float, deadline: float | None = None) -> Answer:
         mode: AnswerMode = self.mode
         note = None
         english = not self._corpus_is_latin or self._language.is_english(text)
+        if deadline is None:  # one time budget for all LLM calls of an answer
+            deadline = self._llm.budget_deadline() if self._llm else 0.0
         if self._llm and not english:
             try:
-                search_text = self._llm.translate(text)
+                search_text = self._llm.translate(text, deadline)
             except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback stage=translate reason=%s", exc)
-                mode, note, search_text = "offline-fallback", FALLBACK_NOTE, text
+                log.warning("answer.llm_fallback stage=translate error=%s reason=%s", type(exc).__name__, exc)
+                mode, note, search_text = "offline-fallback", exc.fallback_note, text
         else:
             # The corpus vocabulary is English: spelling is corrected only for text searched as written.
             search_text = self._spelling.correct(text)
@@ -248,10 +255,10 @@ class Engine:
         drafts: list[DraftSentence] | None = None
         if mode == "llm" and self._llm:
             try:
-                drafts = self._llm(text, evidence)  # the reader's own words: it answers in their language
+                drafts = self._llm(text, evidence, deadline)  # the reader's own words: it answers in their language
             except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback stage=answer reason=%s", exc)
-                mode, note = "offline-fallback", FALLBACK_NOTE
+                log.warning("answer.llm_fallback stage=answer error=%s reason=%s", type(exc).__name__, exc)
+                mode, note = "offline-fallback", exc.fallback_note
         if drafts is None:
             drafts = self._extractive.draft(evidence)
         return self._finish_checked(text, self._checker.check(drafts, evidence), mode, started, note, evidence)

@@ -51,6 +51,21 @@ class IndexUnavailableError(RagError):
     user_message = "The article index is not available right now. Please try again in a minute."
 
 
+class IndexUnreachableError(IndexUnavailableError):
+    """A Chroma server did not answer in time or refused the connection: it may be back in a minute."""
+
+    user_message = "The article index is not reachable right now. Please try again in a minute."
+
+
+class StorageError(RagError):
+    """DATA_DIR (or the model cache) cannot be written: full, read-only or no permission.
+
+    Told apart from corruption: nothing is moved aside or rebuilt, the operator gets one line.
+    """
+
+    user_message = "The bot's storage cannot be written right now."
+
+
 class MultilingualUnavailableError(RagError):
     """The multilingual model cannot be loaded here (the engine then asks for English)."""
 
@@ -58,9 +73,25 @@ class MultilingualUnavailableError(RagError):
 
 
 class LLMUnavailableError(RagError):
-    """The language model failed after its retries (the engine falls back offline)."""
+    """The language model failed after its retries (the engine falls back offline).
+
+    ``fallback_note`` is the line the offline answer carries instead.
+    """
 
     user_message = "The language model is not answering right now."
+    fallback_note = "The language model did not answer in time, so this is the offline answer."
+
+
+class LLMAuthenticationError(LLMUnavailableError):
+    """The endpoint refused the API key (401/403): retrying cannot help, the operator must fix the key."""
+
+    fallback_note = "The language model refused this bot's credentials, so this is the offline answer."
+
+
+class LLMCircuitOpenError(LLMUnavailableError):
+    """Recent calls failed: the model is not asked again until a cool-down has passed."""
+
+    fallback_note = "The language model is not answering at the moment, so this is the offline answer."
 
 
 class ReaderUnavailableError(RagError):

@@ -2,9 +2,11 @@
 
 Any endpoint that speaks the chat-completions protocol works (OpenAI, Ollama,
 vLLM, llama.cpp server). The drafter retries timeouts, 429s, 5xx and malformed
-output with backoff, then raises ``LLMUnavailableError`` so the engine can fall
-back to the offline answerer. Its output is never trusted: the citation checker
-strips what the passages do not support.
+output with backoff, within a time budget per answer, then raises
+``LLMUnavailableError`` so the engine can fall back to the offline answerer. A
+circuit breaker stops asking a model that keeps failing, for a cool-down; a
+refused key (401/403) is reported as such. Its output is never trusted: the
+citation checker strips what the passages do not support.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
+from .breaker import CircuitBreaker
 from .citations import DraftSentence
-from .errors import LLMUnavailableError
+from .errors import LLMAuthenticationError, LLMCircuitOpenError, LLMUnavailableError
 from .models import Evidence
 from .settings import Settings
 
@@ -62,15 +65,12 @@ class DraftAnswer(BaseModel):
     sentences: list[CitedSentence] = Field(default_factory=list)
 
 
-_RETRYABLE = (
-    openai.APITimeoutError,
-    openai.APIConnectionError,
-    openai.RateLimitError,
-    openai.InternalServerError,
-    OutputParserException,
-    ValidationError,
-    ValueError,  # langchain raises it for content that is not the requested JSON
-)
+# The model did not answer: these count towards the circuit breaker.
+_UNANSWERED = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+# The model answered, but not the requested JSON: worth another try, and proof that it is up.
+_MALFORMED = (OutputParserException, ValidationError, ValueError)
+_REFUSED_KEY = (openai.AuthenticationError, openai.PermissionDeniedError)
+MIN_CALL_SECONDS = 0.1  # less budget than this left: a call could not finish, so none is started
 
 
 def build_messages(question: str, evidence: list[Evidence]) -> tuple[list[SystemMessage | HumanMessage], dict[str, str]]:
@@ -84,9 +84,12 @@ def build_messages(question: str, evidence: list[Evidence]) -> tuple[list[System
 class LLMDrafter:
     """Drafts an answer with a chat model; callable as ``drafter(question, evidence)``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, breaker: CircuitBreaker | None = None) -> None:
         self._retries = settings.llm_max_retries
         self._base_delay = settings.llm_retry_base_delay
+        self._timeout = settings.llm_timeout
+        self._budget = settings.llm_budget
+        self._breaker = breaker or CircuitBreaker("llm", settings.llm_breaker_failures, settings.llm_breaker_cooldown)
         self.model = settings.openai_model
         # Local servers (Ollama, vLLM, llama.cpp) need no key, but the client insists on one.
         api_key = settings.openai_api_key or SecretStr("not-needed")
@@ -101,11 +104,15 @@ class LLMDrafter:
         self._chat = chat
         self._chain = chat.with_structured_output(DraftAnswer, method="json_schema")
 
-    def __call__(self, question: str, evidence: list[Evidence]) -> list[DraftSentence]:
+    def budget_deadline(self) -> float:
+        """When the LLM calls of an answer starting now must be over (``time.monotonic()`` clock)."""
+        return time.monotonic() + self._budget
+
+    def __call__(self, question: str, evidence: list[Evidence], deadline: float | None = None) -> list[DraftSentence]:
         if not evidence:
             return []
         messages, labels = build_messages(question, evidence)
-        reply = self._invoke(self._chain, messages, "answer")
+        reply = self._invoke(self._chain, messages, "answer", deadline or self.budget_deadline())
         if not isinstance(reply, DraftAnswer) or not reply.answerable:
             return []
         return [
@@ -117,37 +124,64 @@ class LLMDrafter:
             for s in reply.sentences
         ]
 
-    def translate(self, question: str) -> str:
+    def translate(self, question: str, deadline: float | None = None) -> str:
         """The question in English, for retrieval; raises ``LLMUnavailableError`` like answering does."""
-        reply = self._invoke(self._chat, [SystemMessage(TRANSLATE_PROMPT), HumanMessage(question)], "translate")
+        messages = [SystemMessage(TRANSLATE_PROMPT), HumanMessage(question)]
+        reply = self._invoke(self._chat, messages, "translate", deadline or self.budget_deadline())
         text = str(getattr(reply, "content", "") or "").strip()
         return text or question
 
-    def condense(self, previous: str, follow_up: str) -> str:
+    def condense(self, previous: str, follow_up: str, deadline: float | None = None) -> str:
         """The follow-up rewritten as a standalone question; raises ``LLMUnavailableError`` like answering does."""
         user = f"Previous question:\n<<<\n{previous}\n>>>\n\nFollow-up:\n<<<\n{follow_up}\n>>>"
-        reply = self._invoke(self._chat, [SystemMessage(CONDENSE_PROMPT), HumanMessage(user)], "condense")
+        messages = [SystemMessage(CONDENSE_PROMPT), HumanMessage(user)]
+        reply = self._invoke(self._chat, messages, "condense", deadline or self.budget_deadline())
         text = str(getattr(reply, "content", "") or "").strip()
         return text or f"{previous} {follow_up}"
 
-    def _invoke(self, runnable: Runnable, messages: list[SystemMessage | HumanMessage], purpose: str) -> object:
-        """One model call with bounded retries and exponential backoff."""
-        last_error = ""
+    def _invoke(
+        self, runnable: Runnable, messages: list[SystemMessage | HumanMessage], purpose: str, deadline: float
+    ) -> object:
+        """One model call with bounded retries and exponential backoff, all of it before ``deadline``."""
+        last_error, attempts = "none", 0
         for attempt in range(self._retries + 1):
+            remaining = deadline - time.monotonic()
+            if remaining < MIN_CALL_SECONDS:
+                break
+            if not self._breaker.allow():
+                raise LLMCircuitOpenError(f"LLM not asked: it failed repeatedly, cool-down of {self._breaker.cooldown:.0f} s")
+            attempts += 1
             started = time.perf_counter()
             try:
-                reply = runnable.invoke(messages)
-            except _RETRYABLE as exc:
+                reply = runnable.invoke(messages, timeout=min(self._timeout, remaining))
+            except _REFUSED_KEY as exc:
+                self._breaker.record_failure()
+                # The endpoint's message may quote the key back: only the status is logged.
+                log.error("llm.auth_failed purpose=%s status=%d", purpose, exc.status_code)
+                raise LLMAuthenticationError(f"LLM endpoint refused the API key (HTTP {exc.status_code})") from exc
+            except (*_UNANSWERED, *_MALFORMED) as exc:
+                if isinstance(exc, _UNANSWERED):
+                    self._breaker.record_failure()
+                else:
+                    self._breaker.record_success()
                 last_error = type(exc).__name__
                 log.warning(
                     "llm.error purpose=%s attempt=%d error=%s seconds=%.2f",
                     purpose, attempt + 1, last_error, time.perf_counter() - started,
                 )
-                if attempt < self._retries:
-                    time.sleep(self._base_delay * 2**attempt)
+                delay = self._base_delay * 2**attempt
+                if attempt < self._retries and time.monotonic() + delay + MIN_CALL_SECONDS < deadline:
+                    time.sleep(delay)
                 continue
             except openai.APIStatusError as exc:  # 4xx other than 429: retrying will not help
+                self._breaker.record_success()  # it answered, so it is up
                 raise LLMUnavailableError(f"LLM endpoint answered {exc.status_code}") from exc
+            except Exception:
+                self._breaker.record_failure()  # unexpected: never leave a half-open probe hanging
+                raise
+            self._breaker.record_success()
             log.info("llm.ok purpose=%s attempt=%d seconds=%.2f", purpose, attempt + 1, time.perf_counter() - started)
             return reply
-        raise LLMUnavailableError(f"LLM failed {self._retries + 1} times, last error {last_error}")
+        raise LLMUnavailableError(
+            f"LLM failed {attempts} time(s) within the {self._budget:.0f} s budget, last error {last_error}"
+        )

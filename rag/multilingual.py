@@ -22,10 +22,12 @@ from typing import Any
 import numpy as np
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from .breaker import CircuitBreaker
 from .citations import DraftSentence
 from .embeddings import CosineEmbeddingFunction
 from .errors import MultilingualUnavailableError
-from .index import PassageIndex, ProgressCallback, SyncReport
+from .corpus import ProgressCallback
+from .index import PassageIndex, SyncReport
 from .models import Evidence, Passage
 from .names import article_names, cyrillic_names, matching_name
 from .settings import Settings
@@ -96,6 +98,11 @@ class E5Embedding(CosineEmbeddingFunction):
         with self._lock:
             return np.asarray(self._e5().passage(list(texts)), dtype=np.float32)
 
+    def similarity(self, first: str, second: str) -> float:
+        """Cosine of two sentences in any languages, both read as passages (a translation pair is symmetric)."""
+        vectors = self.embed([first, second])
+        return float(vectors[0] @ vectors[1])
+
     def question_vector(self, text: str) -> np.ndarray:
         """The question's vector (e5's "query: " prefix)."""
         with self._lock:
@@ -114,14 +121,18 @@ class E5Embedding(CosineEmbeddingFunction):
 
 
 def open_crosslingual(
-    settings: Settings, passages: list[Passage], titles: dict[str, str], progress: ProgressCallback | None = None
+    settings: Settings,
+    passages: list[Passage],
+    titles: dict[str, str],
+    progress: ProgressCallback | None = None,
+    breaker: CircuitBreaker | None = None,
 ) -> tuple[CrossLingualAnswerer | None, SyncReport | None]:
     """The multilingual collection, synced like the English one; None when the model cannot load here.
 
     An optional feature must not stop the engine: English questions are still answered.
     """
     embedder = E5Embedding()
-    index = PassageIndex.open(settings, embedder)
+    index = PassageIndex.open(settings, embedder, breaker)
     try:
         report = index.sync(passages, titles, progress)
     except MultilingualUnavailableError as exc:
@@ -140,6 +151,11 @@ class CrossLingualAnswerer:
         self._index = index
         self._passages = passages
         self._names = article_names(list(passages.values()))
+
+    @property
+    def embedder(self) -> E5Embedding:
+        """The multilingual model, which the citation check also uses on sentences shown in other languages."""
+        return self._embedder
 
     def search(self, question: str, k: int) -> list[Evidence]:
         """The ``k`` closest sentences by the multilingual model, best first (headlines left out)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,12 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Chroma server host; when set, HttpClient is used.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
     chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    chroma_timeout: float = Field(
+        10.0, gt=0, le=60, description="Seconds one Chroma server call may take before the index counts as unreachable."
+    )
+    chroma_cooldown: float = Field(
+        15.0, ge=0, description="After an unreachable Chroma server, answers fail at once for this long, then one call probes."
+    )
     collection_prefix: str = Field("passages", description="Prefix of the Chroma collection name.")
     corpus_watch: bool = Field(
         True, description="While the bot or `chat` runs, re-index and answer from articles added, changed or removed."
@@ -57,7 +64,7 @@ class Settings(BaseSettings):
         ),
     )
     embedding_threads: int = Field(
-        0, ge=0, description="onnxruntime intra-op threads (0 = one per core, capped at 4)."
+        0, ge=0, description="onnxruntime intra-op threads (0 = one per core, capped at 4; at most the core count)."
     )
 
     # LLM (optional)
@@ -67,6 +74,15 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(20.0, gt=0, description="Seconds to wait for one LLM call.")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries on timeout, 429 and 5xx before falling back.")
     llm_retry_base_delay: float = Field(0.5, ge=0, description="First retry waits this long; each next one twice as long.")
+    llm_budget: float = Field(
+        25.0, gt=0, description="Most seconds one answer waits for the LLM, retries included; then the offline answer."
+    )
+    llm_breaker_failures: int = Field(
+        3, ge=1, description="Consecutive failed LLM calls after which answers are offline at once for a cool-down."
+    )
+    llm_breaker_cooldown: float = Field(
+        60.0, ge=0, description="Seconds the LLM is left alone after LLM_BREAKER_FAILURES; then one call probes it."
+    )
 
     # Telegram
     telegram_bot_token: SecretStr | None = Field(None, description="Token from @BotFather.")
@@ -82,6 +98,15 @@ class Settings(BaseSettings):
     telegram_max_rate: float = Field(
         30.0, ge=0, description="Messages per second the bot sends overall, as Telegram allows (0 = no limit)."
     )
+    telegram_send_retry_s: float = Field(
+        30.0, ge=0, description="Seconds the bot keeps retrying a Bot API call that failed with 5xx or a network error."
+    )
+    telegram_answer_workers: int = Field(
+        4, ge=1, le=64, description="Threads answering questions at once in the bot (commands never wait for them)."
+    )
+    telegram_answer_timeout: float = Field(
+        25.0, gt=0, description="Seconds the bot waits for an answer before asking the user to try again."
+    )
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
@@ -93,6 +118,23 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("telegram_bot_token", "openai_api_key", "webhook_secret", mode="before")
+    @classmethod
+    def _strip_secret(cls, value: object) -> object:
+        """A token pasted with a trailing space or newline is still the token (and "" is none)."""
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("embedding_threads")
+    @classmethod
+    def _at_most_the_cores(cls, value: int) -> int:
+        """More threads than cores only makes onnxruntime contend (and 100,000 threads never start)."""
+        cores = os.cpu_count() or 1
+        if value > cores:
+            raise ValueError(f"must be between 0 and {cores}, the number of cores here (0 = automatic)")
         return value
 
     @field_validator("log_level")

@@ -19,9 +19,10 @@ import uuid
 from types import TracebackType
 
 import chromadb
+import httpx
 
 from .corpus import slugify
-from .errors import IndexUnavailableError
+from .errors import IndexUnavailableError, IndexUnreachableError
 from .index import make_client
 from .settings import Settings
 
@@ -44,8 +45,8 @@ class SyncLease:
     def for_settings(cls, settings: Settings) -> "SyncLease":
         try:
             return cls(make_client(settings), settings.collection_prefix)
-        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
-            raise IndexUnavailableError(f"cannot reach the Chroma server for the sync lease: {exc}") from exc
+        except Exception as exc:  # httpx errors (down, or frozen past CHROMA_TIMEOUT), or chromadb's plain ValueError
+            raise IndexUnreachableError(f"cannot reach the Chroma server for the sync lease: {exc}") from exc
 
     def holder(self) -> tuple[str, float]:
         """``(owner, expires_at)`` of the current lease; ``("", 0)`` when free."""
@@ -82,7 +83,10 @@ class SyncLease:
             self._write("", 0.0)
 
     def __enter__(self) -> "SyncLease":
-        self.acquire()
+        try:
+            self.acquire()
+        except httpx.TransportError as exc:  # the server froze or went away while the lease was being taken
+            raise IndexUnreachableError(f"the Chroma server stopped answering during the sync lease: {exc!r}") from exc
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic_settings import BaseSettings
 
 from rag import Engine, Settings
 from rag.embeddings import MiniLMEmbedding
+from tests.openai_fake import FakeOpenAI, quote_first_passage
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 QA_FILE = ROOT.parent / "shared" / "eval" / "qa.jsonl"
 
-# Settings read the environment and .env: tests must not pick up a developer's key or token.
-_ISOLATED_ENV = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHROMA_HOST", "CHROMA_PORT", "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "ALLOWED_USER_IDS", "ALLOWED_CHAT_IDS", "DATA_DIR",
-    "CORPUS_DIR", "TOP_K", "READER_THRESHOLD",
-)
+
+def _env_names(settings: type[BaseSettings]) -> set[str]:
+    """The environment variable of every field, upper-cased (pydantic-settings matches them in any case)."""
+    prefix = settings.model_config.get("env_prefix", "")
+    return {f"{prefix}{name}".upper() for name in settings.model_fields}
+
+
+# Settings read the environment and .env: tests must not pick up a developer's key, token or tuning.
+# LangChain reads its tracing switches itself: a developer's LangSmith set-up must not send test runs out.
+_ISOLATED_ENV = frozenset(_env_names(Settings) | {"LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"})
 
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in _ISOLATED_ENV:
-        monkeypatch.delenv(name, raising=False)
+    for name in [key for key in os.environ if key.upper() in _ISOLATED_ENV]:
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
 
 
@@ -72,7 +87,79 @@ def engine(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) 
     built.close()
 
 
+@pytest.fixture(scope="session")
+def openai_server() -> Iterator[FakeOpenAI]:
+    """The loopback chat-completions server, started once; tests take it through ``fake_llm``."""
+    server = FakeOpenAI(hang_seconds=1.5).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_llm(openai_server: FakeOpenAI) -> FakeOpenAI:
+    """The loopback model with an empty script, no recorded requests and the well-behaved responder."""
+    openai_server.script.clear()
+    openai_server.requests.clear()
+    openai_server.responder = quote_first_passage
+    return openai_server
+
+
 def load_questions() -> list[dict]:
     if not QA_FILE.exists():
         pytest.skip(f"{QA_FILE} is not present")
     return [json.loads(line) for line in QA_FILE.read_text().splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def chroma_server_process(path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """A real `chroma run` server on loopback, storing in ``path``: its process and port."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.fail("the chroma CLI is missing: chromadb is not installed properly")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("chroma server did not start")
+            time.sleep(0.2)
+    try:
+        yield process, port
+    finally:
+        process.send_signal(signal.SIGCONT)  # a test that froze it and failed must not leave it stopped
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="module")
+def chroma_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """A real `chroma run` server on loopback, with its process for tests that freeze it."""
+    with chroma_server_process(tmp_path_factory.mktemp("chroma-server")) as (process, port):
+        yield ChromaServer(port, process)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(chroma_process: ChromaServer) -> int:
+    """The port of a real `chroma run` server on loopback."""
+    return chroma_process.port

@@ -26,6 +26,23 @@ def passages_in(request: dict[str, Any]) -> dict[str, str]:
     return dict(re.findall(r"^(P\d+): (.*)$", user, re.MULTILINE))
 
 
+def label_of(request: dict[str, Any], needle: str) -> str:
+    """The label of the passage holding ``needle`` in the prompt the engine sent."""
+    return next(label for label, text in passages_in(request).items() if needle in text)
+
+
+def translating(english_question: str, needle: str, text: str, english: str) -> Responder:
+    """A model that translates the question, then answers one sentence citing the passage that holds ``needle``."""
+
+    def responder(request: dict[str, Any]) -> dict[str, Any] | str:
+        if "response_format" not in request:  # the translation call
+            return english_question
+        sentence = {"text": text, "passages": [label_of(request, needle)], "english": english}
+        return {"answerable": True, "sentences": [sentence]}
+
+    return responder
+
+
 def quote_first_passage(request: dict[str, Any]) -> dict[str, Any]:
     """A well-behaved model: answers with the first passage, cited."""
     passages = passages_in(request)

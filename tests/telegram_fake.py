@@ -193,9 +193,30 @@ class _Failure:
 
 
 @dataclass
+class _Slowdown:
+    seconds: float  # each call waits this long before it is carried out
+    calls: int  # for this many more calls
+
+
+@dataclass
+class _Outage:
+    status: int
+    until: float  # time.monotonic()
+
+
+@dataclass
 class _Queued:
     update: dict[str, Any]
     at: float
+
+
+class _BotAPIServer(ThreadingHTTPServer):
+    """Accepts as many connections at once as the bot's pool opens (16), as Telegram does: with the socket
+    module's backlog of 5, a burst of replies on a loaded machine overflowed it, and a dropped handshake can
+    surface in the bot as a reset after its request was sent, which it rightly does not repeat."""
+
+    request_queue_size = 128
+    daemon_threads = True
 
 
 @dataclass
@@ -219,9 +240,16 @@ class FakeBotAPI:
         self._updates: dict[int, dict[str, Any]] = {}  # every update ever enqueued
         self._chats: dict[int, dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._slowdowns: dict[str, _Slowdown] = {}
+        self._outages: dict[str, _Outage] = {}
+        self._let_through: dict[str, int] = {}  # held methods: calls still carried out before holding
+        self._release = threading.Event()
+        self.held = 0  # calls waiting behind a hold()
         self._commands: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(1000)
+        # Telegram never reuses a message id in a chat, and the bot's journal relies on it: ids go on
+        # from the clock, so a new fake does not repeat an earlier one's (the bench reuses DATA_DIR).
+        self._message_ids = itertools.count(int(time.time() * 1000) % 2**31)
         self._closing = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -234,8 +262,7 @@ class FakeBotAPI:
         class Handler(_Handler):
             api = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _BotAPIServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-bot-api", daemon=True)
         self._thread.start()
         return self
@@ -244,6 +271,7 @@ class FakeBotAPI:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -308,6 +336,7 @@ class FakeBotAPI:
         reply_to: dict[str, Any] | None = None,
         thread_id: int | None = None,
         sticker: bool = False,
+        photo_caption: str | None = None,
     ) -> dict[str, Any]:
         """A ``message`` update as Telegram would deliver it (entities computed)."""
         message: dict[str, Any] = {
@@ -332,6 +361,12 @@ class FakeBotAPI:
                 "is_video": False,
                 "emoji": "👍",
             }
+        if photo_caption is not None:
+            message["photo"] = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQADphoto", "width": 90, "height": 90}]
+            message["caption"] = photo_caption
+            entities = _entities(photo_caption)
+            if entities:
+                message["caption_entities"] = entities
         if thread_id is not None:
             message["message_thread_id"] = thread_id
             if chat.get("is_forum"):
@@ -383,8 +418,8 @@ class FakeBotAPI:
             self._enqueued_at[update_id] = now
             self._updates[update_id] = update
             for key in ("message", "edited_message"):
-                if key in update:
-                    chat = update[key]["chat"]
+                chat = update.get(key, {}).get("chat") if isinstance(update.get(key), dict) else None
+                if isinstance(chat, dict):  # a malformed update, served on purpose, has none
                     self._chats[chat["id"]] = chat
             self._cond.notify_all()
             return update_id
@@ -406,6 +441,29 @@ class FakeBotAPI:
             description = f"Too Many Requests: retry after {retry_after}"
         with self._cond:
             self._failures.setdefault(method, []).append(_Failure(status, description, retry_after))
+
+    def slow_down(self, method: str, seconds: float, *, calls: int) -> None:
+        """The next ``calls`` calls of ``method`` take ``seconds`` each, then are carried out (a slow Bot API)."""
+        with self._cond:
+            self._slowdowns[method] = _Slowdown(seconds, calls)
+
+    def outage(self, method: str, seconds: float, *, status: int = 500) -> None:
+        """Every call of ``method`` fails with ``status`` for the next ``seconds``."""
+        with self._cond:
+            self._outages[method] = _Outage(status, time.monotonic() + seconds)
+
+    def hold(self, method: str, *, after: int) -> None:
+        """Carry out ``after`` more calls of ``method``, then keep the next ones waiting, undelivered,
+        until :meth:`release`: a moment frozen mid-burst, to kill the bot in."""
+        with self._cond:
+            self._let_through[method] = after
+            self._release.clear()
+
+    def release(self) -> None:
+        """End every hold: the calls kept waiting fail with 502 and were never delivered."""
+        with self._cond:
+            self._let_through.clear()
+        self._release.set()
 
     # -- observing ---------------------------------------------------------------------
 
@@ -504,9 +562,24 @@ class FakeBotAPI:
                 self._cond.notify_all()
             call.result = self._get_updates(params)
             return 200, {"ok": True, "result": call.result}
+        if self._held_back(method):
+            return self._record(call, 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
         with self._cond:
+            slowdown = self._slowdowns.get(method)
+            if slowdown and slowdown.calls > 0:
+                slowdown.calls -= 1
+            else:
+                slowdown = None
+            outage = self._outages.get(method)
+            if outage and time.monotonic() >= outage.until:
+                outage = None
             failures = self._failures.get(method)
             failure = failures.pop(0) if failures else None
+        if slowdown:
+            time.sleep(slowdown.seconds)
+        if outage is not None:
+            body = {"ok": False, "error_code": outage.status, "description": "Internal Server Error"}
+            return self._record(call, outage.status, body)
         if failure is not None:
             body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
             if failure.retry_after is not None:
@@ -518,6 +591,19 @@ class FakeBotAPI:
             body = {"ok": False, "error_code": err.status, "description": err.description}
             return self._record(call, err.status, body)
         return self._record(call, 200, {"ok": True, "result": result})
+
+    def _held_back(self, method: str) -> bool:
+        """Wait out a hold on ``method``; True if this call was held (it is then not carried out)."""
+        with self._cond:
+            if method not in self._let_through:
+                return False
+            if self._let_through[method] > 0:
+                self._let_through[method] -= 1
+                return False
+            self.held += 1
+            self._cond.notify_all()
+        self._release.wait()
+        return True
 
     def _record(self, call: Call, status: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         call.status = status

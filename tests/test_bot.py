@@ -12,7 +12,7 @@ import asyncio
 import logging
 import json
 import os
-import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -34,9 +34,10 @@ import bot
 import bot_logging
 import bot_policy
 import bot_transport
+from bot_journal import JOURNAL_FILE
 from bot_format import format_answer
 from rag import Engine, Settings
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 from tests.openai_fake import FakeOpenAI
 from tests.telegram_fake import Call, FakeBotAPI, parse_telegram_html
 
@@ -159,6 +160,13 @@ def test_logging_never_shows_the_token(settings: Settings, engine: Engine, caplo
     assert any("sendMessage" in line for line in lines)  # PTB logged its calls at DEBUG…
     assert not any(FakeBotAPI.token in line for line in lines)  # …but never the token
     assert any("<secret>" in line for line in lines)
+
+
+def test_a_token_pasted_with_spaces_is_used_without_them(settings: Settings, engine: Engine) -> None:
+    with running_bot(settings, engine, telegram_bot_token=SecretStr(f"  {FakeBotAPI.token}\n")) as h:
+        h.send(h.fake.private_message(QUESTION))
+        [reply] = h.replies()
+    assert cited(reply)
 
 
 def test_question_full_of_markup_comes_back_escaped(harness: Harness) -> None:
@@ -299,6 +307,28 @@ def test_ask_with_bot_name_in_a_group_replies_to_the_asker(harness: Harness) -> 
     assert cited(reply)
 
 
+def test_a_message_sent_on_behalf_of_a_chat_is_answered(harness: Harness) -> None:
+    update = harness.fake.group_message(f"@ArticleAnswerBot {QUESTION}")
+    del update["message"]["from"]  # channel-linked groups and anonymous admins: sender_chat, no from
+    update["message"]["sender_chat"] = {"id": -1009876543210, "type": "channel", "title": "News channel"}
+    harness.send(update)
+
+    [reply] = harness.replies()
+
+    assert reply.params["chat_id"] == GROUP and cited(reply)
+
+
+def test_a_photo_whose_caption_asks_the_bot_gets_the_answer(harness: Harness) -> None:
+    harness.send(harness.fake.group_message(None, photo_caption=f"@ArticleAnswerBot {QUESTION}"))
+    harness.send(harness.fake.group_message(None, photo_caption="our holiday"))  # not for the bot
+    harness.send(harness.fake.private_message(None, photo_caption=QUESTION))
+
+    replies = harness.replies(2)
+
+    assert {c.params["chat_id"] for c in replies} == {GROUP, 1001} and all(cited(c) for c in replies)
+    assert not [c for c in harness.fake.quiet_for(0.3) if c.method == "sendMessage"]
+
+
 # -- inline mode and sources -----------------------------------------------------------------
 
 
@@ -346,6 +376,11 @@ def test_source_button_and_source_command_show_the_passage_with_neighbours(harne
         assert len(text) > len(cited) + 100  # the neighbouring sentences are there too
     harness.send(harness.fake.private_message("/source 9"))
     assert harness.replies(4)[3].params["text"] == "My last answer here has no source [9]."
+    harness.send(harness.fake.private_message("/source ²"))  # str.isdigit() says it is a digit
+    assert harness.replies(5)[4].params["text"].startswith("Usage: /source N")
+    harness.send(harness.fake.callback_query(bot_message, "no-longer-a-button"))
+    stale = harness.fake.wait_for_calls("answerCallbackQuery", 2)[1]
+    assert stale.params["text"] == "This button no longer works: ask the question again."
     assert answer
 
 
@@ -426,18 +461,13 @@ def test_other_telegram_error_reaches_the_error_handler_and_the_user_gets_an_apo
 # -- start-up --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def post_update(url: str, update: dict[str, Any], secret: str | None) -> int:
-    """POST an update to the bot's webhook as Telegram would; the HTTP status."""
+def post_update(url: str, update: dict[str, Any] | bytes, secret: str | None) -> int:
+    """POST an update (or a raw body) to the bot's webhook as Telegram would; the HTTP status."""
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, data=json.dumps(update).encode(), headers=headers)
+    body = update if isinstance(update, bytes) else json.dumps(update).encode()
+    request = urllib.request.Request(url, data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status
@@ -445,7 +475,7 @@ def post_update(url: str, update: dict[str, Any], secret: str | None) -> int:
         return err.code
 
 
-def test_webhook_mode_registers_the_url_and_checks_the_secret(settings: Settings, engine: Engine) -> None:
+def test_webhook_mode_registers_the_url_checks_the_secret_and_journals_before_200(settings: Settings, engine: Engine) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
     overrides = {"webhook_url": url, "webhook_listen": "127.0.0.1", "webhook_port": port,
@@ -464,7 +494,13 @@ def test_webhook_mode_registers_the_url_and_checks_the_secret(settings: Settings
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         assert post_update(url, {"update_id": 2, **update}, secret="s3cret-token") == 200
+        with sqlite3.connect(settings.data_dir / JOURNAL_FILE) as journal:  # written before the 200
+            assert journal.execute("SELECT update_id FROM updates").fetchall() == [(2,)]
         [reply] = h.replies()
+        assert post_update(url, {"update_id": 2, **update}, secret="s3cret-token") == 200  # Telegram retried
+        assert post_update(url, b"{not json", secret="s3cret-token") == 400
+        assert post_update(url, {"update_id": 3, "message": {"chat": "x"}}, secret="s3cret-token") == 400
+        assert not [c for c in h.fake.quiet_for(0.5) if c.method == "sendMessage"]  # the retry is not answered again
     assert cited(reply)
     assert not h.fake.calls_of("getUpdates")
 
@@ -525,6 +561,13 @@ def test_sliding_window_limiter() -> None:
     assert limiter.check(1, now=20) == pytest.approx(40)
     assert limiter.check(2, now=20) == 0
     assert limiter.check(1, now=60.5) == 0  # the first question left the window
+
+
+def test_one_notice_per_key_per_window() -> None:
+    notices = bot_policy.OncePerWindow(window_s=60)
+    assert notices.first(("rate", 1), now=0) and not notices.first(("rate", 1), now=59)
+    assert notices.first(("access", 1), now=59)  # another kind of notice, its own window
+    assert notices.first(("rate", 1), now=60.5)  # a new window: one more notice
 
 
 def test_access_lists() -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot_format import escape, format_answer, format_passage, html_to_plain, shorten, split_html, utf16_len
+from bot_format import MAX_ANSWER_CHARS, escape, format_answer, format_passage, html_to_plain, shorten, split_html, utf16_len
 from rag import Answer, Citation, Passage
 from tests.telegram_fake import TelegramHTMLError, parse_telegram_html
 
@@ -85,11 +85,11 @@ def test_shorten_cuts_at_a_word() -> None:
     assert shorten("  spaced   out  ") == "spaced out"
 
 
-def test_ten_thousand_character_answer_is_split_at_sentences_within_the_limit() -> None:
+def test_eight_thousand_character_answer_is_split_at_sentences_within_the_limit() -> None:
     sentence = "Ukraine & Russia swapped <390> prisoners at the border with Belarus [1]. "
-    paragraphs = ["".join(sentence for _ in range(9)).strip() for _ in range(16)]
+    paragraphs = ["".join(sentence for _ in range(9)).strip() for _ in range(12)]
     text = "\n\n".join(paragraphs)
-    assert len(text) >= 10_000
+    assert 7_800 <= len(text) <= MAX_ANSWER_CHARS  # the longest answer sent whole
     answer = make_answer(text, [citation(1, "They swapped 390 prisoners.")])
     html = format_answer(answer)
 
@@ -134,3 +134,16 @@ def test_fake_parser_refuses_what_telegram_refuses() -> None:
         with pytest.raises(TelegramHTMLError):
             parse_telegram_html(bad)
     assert html_to_plain("<b>a &lt; b</b> &amp; c") == "a < b & c"
+
+
+def test_a_60000_character_answer_is_cut_to_a_few_messages_keeping_its_sources() -> None:
+    sentence = "The exchange of prisoners took place at the border and it was a long day [1]. "
+    answer = make_answer(sentence * 800, [citation(1, "The exchange took place at the border.")])
+    assert len(answer.text) > 60_000
+
+    parts = split_html(format_answer(answer))
+
+    assert 2 <= len(parts) <= 3
+    visible = "".join(parse_telegram_html(part) for part in parts)
+    assert "border and it was a long day [1]. …" in visible  # cut after a whole sentence
+    assert "it was cut here" in visible and "Sources" in parts[-1] and "took place at the border" in parts[-1]

@@ -131,3 +131,14 @@ def test_serve_without_a_token_says_how_to_get_one(cli_env: dict[str, str]) -> N
     assert result.exit_code == 2
     assert "BotFather" in result.output and "TELEGRAM_BOT_TOKEN" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("package", ["psutil", "langchain_chroma"])
+def test_bench_without_the_bench_extra_names_the_install_command(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, package: str
+) -> None:
+    monkeypatch.setitem(sys.modules, package, None)  # what `import` sees when the package is not installed
+    result = runner.invoke(app, ["bench", "--quick"])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "Traceback" not in result.output
+    assert 'pip install -e ".[bench]"' in result.output and package in result.output

@@ -62,3 +62,27 @@ def test_missing_or_empty_corpus_is_a_clear_error(tmp_path: Path) -> None:
 def test_front_matter_without_title_falls_back_to_file_name() -> None:
     doc = parse_document(Path("my_story.md"), "---\ndate: 2024-01-01\n---\nBody text here.")
     assert doc.title == "my story" and doc.date == "2024-01-01" and doc.text == "Body text here."
+
+
+def test_a_binary_or_latin1_file_does_not_stop_the_corpus(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "good.md").write_text("The mayor opened a bridge.\n")
+    (tmp_path / "old-export.md").write_bytes("The caf\u00e9 in M\u00fcnchen served 12 guests \u2013 all of them.\n".encode("cp1252"))
+    (tmp_path / "picture.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    caplog.set_level("WARNING")
+    docs = load_documents(tmp_path)
+    assert [d.doc_id for d in docs] == ["good", "old-export"]
+    assert docs[1].text == "The caf\u00e9 in M\u00fcnchen served 12 guests \u2013 all of them."
+    skipped = [r.getMessage() for r in caplog.records if "corpus.skipped" in r.getMessage()]
+    assert skipped == [f"corpus.skipped path={tmp_path / 'picture.md'} reason=binary"]
+    assert "corpus.decoded" in caplog.text and "encoding=cp1252" in caplog.text
+
+
+def test_a_huge_paragraph_is_split_in_pieces_with_progress(tmp_path: Path) -> None:
+    sentence = "The delegation number {} met the negotiators in the port. "
+    paragraph = "".join(sentence.format(i) for i in range(2000))  # ~120,000 characters on one line
+    (tmp_path / "huge.md").write_text(f"# Huge\n{paragraph}\n")
+    stages: list[tuple[str, int, int]] = []
+    passages = SentenceSplitter().split(load_documents(tmp_path), lambda *stage: stages.append(stage))
+    assert len(passages) == 2001  # the heading and every sentence, none cut in two by the pieces
+    assert all(p.text.startswith(("The delegation number", "Huge")) for p in passages)
+    assert stages[-1][0] == "Splitting sentences" and stages[-1][1] == stages[-1][2] > 100_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from telegram import Chat, Message, User
 from bot_conversation import ConversationMemory
 from bot_format import format_answer
 from rag import Answer, Engine
-from rag.engine import FALLBACK_NOTE
+from rag.errors import LLMCircuitOpenError, LLMUnavailableError
 from rag.followup import needs_context
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, passages_in
@@ -97,17 +98,26 @@ def condensing_llm() -> Iterator[FakeOpenAI]:
     server.stop()
 
 
+@contextmanager
+def engine_on(llm: FakeOpenAI, base: Path, embedder, **overrides: object) -> Iterator[Engine]:
+    """An engine on the loopback model, whose requests and script start empty; no retries unless overridden."""
+    llm.requests.clear()
+    llm.script.clear()
+    values: dict[str, object] = {
+        "openai_base_url": llm.base_url, "openai_model": "fake-model", "llm_max_retries": 0,
+        "llm_retry_base_delay": 0, "llm_timeout": 2.0,
+    }
+    engine = Engine.open(make_settings(base, **(values | overrides)), embedder=embedder)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
 @pytest.fixture
 def llm_engine(condensing_llm: FakeOpenAI, tmp_path: Path, embedder) -> Iterator[Engine]:
-    condensing_llm.requests.clear()
-    condensing_llm.script.clear()
-    settings = make_settings(
-        tmp_path, openai_base_url=condensing_llm.base_url, openai_model="fake-model", llm_max_retries=0,
-        llm_retry_base_delay=0, llm_timeout=2.0,
-    )
-    engine = Engine.open(settings, embedder=embedder)
-    yield engine
-    engine.close()
+    with engine_on(condensing_llm, tmp_path, embedder) as engine:
+        yield engine
 
 
 def test_llm_rewrites_a_follow_up_into_a_standalone_question(llm_engine: Engine, condensing_llm: FakeOpenAI) -> None:
@@ -132,8 +142,27 @@ def test_dead_llm_falls_back_to_reading_the_follow_up_with_its_context(
     condensing_llm.push("status", (500, "down"))  # the rewrite
     condensing_llm.push("status", (500, "down"))  # the answer
     answer = llm_engine.answer(WHERE_CAPTURED, context=NATALIA)
-    assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE
+    assert answer.mode == "offline-fallback" and answer.note == LLMUnavailableError.fallback_note
     assert "Severodonetsk" in answer.citations[0].quote
+
+
+def test_a_failed_rewrite_counts_towards_the_llm_breaker(condensing_llm: FakeOpenAI, tmp_path: Path, embedder) -> None:
+    with engine_on(condensing_llm, tmp_path, embedder, llm_breaker_failures=1, llm_breaker_cooldown=600) as engine:
+        condensing_llm.push("status", (500, "down"))  # the rewrite fails: the breaker opens
+        answer = engine.answer(WHERE_CAPTURED, context=NATALIA)
+    assert len(condensing_llm.requests) == 1  # the answer did not ask the model the breaker gave up on
+    assert answer.mode == "offline-fallback" and answer.note == LLMCircuitOpenError.fallback_note
+    assert "Severodonetsk" in answer.citations[0].quote
+
+
+def test_rewrite_and_answer_share_one_time_budget(condensing_llm: FakeOpenAI, tmp_path: Path, embedder) -> None:
+    with engine_on(condensing_llm, tmp_path, embedder, llm_max_retries=5, llm_timeout=0.5, llm_budget=1.0) as engine:
+        for _ in range(8):
+            condensing_llm.push("hang", None)  # each call outlasts the 0.5 s timeout
+        answer = engine.answer(WHERE_CAPTURED, context=NATALIA)
+    # A budget each would let the rewrite and the answer try twice apiece; one budget leaves room for two calls.
+    assert 1 <= len(condensing_llm.requests) <= 2
+    assert answer.mode == "offline-fallback" and "Severodonetsk" in answer.citations[0].quote
 
 
 # -- the bot ------------------------------------------------------------------------------------------

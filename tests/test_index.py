@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
+import signal
 import time
-import urllib.request
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from rag import Engine, IndexUnavailableError
+from rag import Answer, Engine, IndexUnavailableError, IndexUnreachableError
+from rag.cli import app
 from rag.embeddings import MiniLMEmbedding
 from rag.index import collection_name
-from tests.conftest import make_settings
+from tests.conftest import ChromaServer, free_port, make_settings
 
 
 def test_reindexing_an_unchanged_corpus_embeds_nothing(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
@@ -70,40 +69,6 @@ def test_missing_index_directory_is_rebuilt(tmp_path: Path, embedder: MiniLMEmbe
     assert engine.last_sync is not None and engine.last_sync.embedded == 21
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A real `chroma run` server on loopback."""
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
-        pytest.fail("the chroma CLI is missing: chromadb is not installed properly")
-    port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("chroma server did not start")
-            time.sleep(0.2)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
-
-
 def test_server_mode_uses_the_same_code_path(tmp_path: Path, chroma_server: int, embedder: MiniLMEmbedding) -> None:
     settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server, multilingual_search=True)
     engine = Engine.open(settings, embedder=embedder)
@@ -119,7 +84,46 @@ def test_server_mode_uses_the_same_code_path(tmp_path: Path, chroma_server: int,
 
 
 def test_unreachable_server_is_a_typed_error(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
-    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=_free_port())
-    with pytest.raises(IndexUnavailableError) as caught:
+    settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=free_port())
+    with pytest.raises(IndexUnreachableError) as caught:
         Engine.open(settings, embedder=embedder)
-    assert "not available" in caught.value.user_message
+    assert "not reachable" in caught.value.user_message
+
+
+def _answer_or_error(engine: Engine, question: str) -> Answer | Exception:
+    """One answer in a worker thread: a frozen server must give an error, and the test must not hang."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(engine.answer, question)
+        try:
+            return future.result(timeout=30)  # the promise to users: a reply within 30 s
+        except Exception as exc:  # the answer's own exception, or TimeoutError from the 30 s bound
+            return exc
+
+
+def test_frozen_server_is_a_typed_error_and_answers_resume_after_it_thaws(
+    tmp_path: Path, chroma_process: ChromaServer, embedder: MiniLMEmbedding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(
+        tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_process.port, chroma_timeout=1.0,
+        chroma_cooldown=0.5, answer_cache_size=0,
+    )
+    engine = Engine.open(settings, embedder=embedder)
+    question = "Where did the negotiators meet before the swap?"
+    chroma_process.process.send_signal(signal.SIGSTOP)
+    try:
+        first, second = _answer_or_error(engine, question), _answer_or_error(engine, "How many were exchanged?")
+        for env, value in {"CORPUS_DIR": settings.corpus_dir, "DATA_DIR": settings.data_dir,
+                           "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": chroma_process.port, "CHROMA_TIMEOUT": 1,
+                           "MULTILINGUAL_SEARCH": "false"}.items():
+            monkeypatch.setenv(env, str(value))
+        cli = CliRunner().invoke(app, ["ask", question])
+    finally:
+        chroma_process.process.send_signal(signal.SIGCONT)
+    for error in (first, second):
+        assert isinstance(error, IndexUnreachableError), error
+        assert error.user_message == "The article index is not reachable right now. Please try again in a minute."
+    assert cli.exit_code == 1 and "not reachable" in cli.output and "Traceback" not in cli.output
+    deadline = time.monotonic() + 30  # the cool-down, then one probe: not a speed assert, a bound on the wait
+    while isinstance(answer := _answer_or_error(engine, question), IndexUnreachableError) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert isinstance(answer, Answer) and answer.grounded and "Istanbul" in answer.text

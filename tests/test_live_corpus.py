@@ -19,7 +19,6 @@ from rag.live import CorpusWatcher, LiveEngine
 from tests.conftest import make_settings
 from tests.test_bot import running_bot
 from tests.test_followups import ask
-from tests.test_index import chroma_server  # noqa: F401 - a fixture: the real `chroma run` server
 
 NEW_ARTICLE = """---
 title: Basel Hosts the Eurovision Final
@@ -86,7 +85,9 @@ def test_broken_file_is_skipped_and_retried_on_its_next_change(
     reloads = live.reloads
     watcher = CorpusWatcher(live_settings.corpus_dir, live.reload).start()
     try:
-        article.write_bytes(NEW_ARTICLE.encode() + b"\xff\xfe half-written \xc3")  # not UTF-8
+        # Half-written: its blocks are allocated but not filled yet, so they read as zeros. (A file that is merely
+        # not UTF-8 is read as Windows-1252, not skipped.)
+        article.write_bytes(NEW_ARTICLE.encode()[:60] + bytes(4096))
         eventually(lambda: live.reloads > reloads, "the change is noticed")
         assert caplog.text.count("corpus.skipped") == 1 and "eurovision.md" in caplog.text
         assert "390" in live.current.answer("How many prisoners were exchanged?").text  # the others still answer
@@ -117,7 +118,7 @@ def test_polling_notices_changes_where_file_events_do_not_arrive(tmp_path: Path)
 
 
 def test_two_replicas_on_one_chroma_server_write_the_index_once(
-    tmp_path: Path, chroma_server: int, embedder: MiniLMEmbedding  # noqa: F811 - the imported fixture
+    tmp_path: Path, chroma_server: int, embedder: MiniLMEmbedding
 ) -> None:
     settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server, collection_prefix="replicas")
     replicas = [LiveEngine.open(settings, embedder=embedder) for _ in range(2)]  # one shared corpus folder

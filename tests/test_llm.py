@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from rag import Engine
-from rag.engine import FALLBACK_NOTE, not_in_article
+from rag import Engine, LLMAuthenticationError, LLMCircuitOpenError, LLMUnavailableError
+from rag.engine import not_in_article
 from tests.conftest import make_settings
 from rag.embeddings import MiniLMEmbedding
-from tests.openai_fake import FakeOpenAI, passages_in, quote_first_passage
+from tests.openai_fake import FakeOpenAI, label_of, quote_first_passage, translating
+
+FALLBACK_NOTE = LLMUnavailableError.fallback_note
 
 
 @pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(hang_seconds=1.5).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def llm_engine(fake_llm: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def llm_engine(openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     settings = make_settings(
         Path(tmp_path_factory.mktemp("llm")),
-        openai_base_url=fake_llm.base_url,
+        openai_base_url=openai_server.base_url,
         openai_api_key="sk-test-secret-key-1234",
         openai_model="fake-model",
         llm_timeout=0.5,
         llm_max_retries=2,
         llm_retry_base_delay=0.01,
+        llm_breaker_failures=10,  # the fault tests fail three calls in a row: the breaker has its own tests
         answer_cache_size=0,  # every test here is about a call to the model
     )
     engine = Engine.open(settings)
@@ -38,19 +35,9 @@ def llm_engine(fake_llm: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -
     engine.close()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_script(fake_llm: FakeOpenAI) -> None:
-    fake_llm.script.clear()
-    fake_llm.requests.clear()
-
-
-def _label_of(request: dict, needle: str) -> str:
-    return next(label for label, text in passages_in(request).items() if needle in text)
-
-
 def test_llm_answer_is_cited_with_real_passage_ids(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     def responder(request: dict) -> dict:
-        label = _label_of(request, "Istanbul")
+        label = label_of(request, "Istanbul")
         return {"answerable": True, "sentences": [{"text": "The negotiators met in Istanbul.", "passages": [label]}]}
 
     fake_llm.responder = responder
@@ -75,7 +62,7 @@ def test_prompt_frames_user_text_as_a_question_not_instructions(llm_engine: Engi
 
 def test_citations_of_unretrieved_ids_and_invented_numbers_are_stripped(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     def responder(request: dict) -> dict:
-        label = _label_of(request, "390")
+        label = label_of(request, "390")
         return {
             "answerable": True,
             "sentences": [
@@ -141,21 +128,12 @@ def test_api_key_never_reaches_logs_or_answers(
     fake_llm.push("status", (401, "invalid key sk-test-secret-key-1234"))
     answer = llm_engine.answer("Where did the negotiators meet?")
     assert answer.mode == "offline-fallback"
+    assert len(fake_llm.requests) == 1  # a refused key is not retried
+    assert answer.note == LLMAuthenticationError.fallback_note and "credentials" in answer.note
+    assert "llm.auth_failed purpose=answer status=401" in caplog.text and "in time" not in caplog.text
     assert "sk-test-secret-key-1234" not in caplog.text
     assert "sk-test-secret-key-1234" not in str(answer)
     assert "sk-test" not in repr(llm_engine.settings)
-
-
-def translating(english_question: str, needle: str, text: str, english: str) -> Callable[[dict], dict | str]:
-    """A model that translates the question, then answers one sentence citing the passage that holds ``needle``."""
-
-    def responder(request: dict) -> dict | str:
-        if "response_format" not in request:  # the translation call
-            return english_question
-        sentence = {"text": text, "passages": [_label_of(request, needle)], "english": english}
-        return {"answerable": True, "sentences": [sentence]}
-
-    return responder
 
 
 def test_ukrainian_question_is_translated_for_search_and_answered_in_ukrainian(
@@ -224,3 +202,42 @@ def test_repeated_questions_are_answered_from_the_cache_but_fallbacks_are_not(
     assert first.mode == again.mode == "llm"
     assert (again.text, again.citations) == (first.text, first.citations)
     assert again.question == "where did the NEGOTIATORS meet?"
+
+
+def _engine_on(fake_llm: FakeOpenAI, base: Path, embedder: MiniLMEmbedding, **overrides: object) -> Engine:
+    values: dict[str, object] = {"openai_base_url": fake_llm.base_url, "llm_retry_base_delay": 0.01, "answer_cache_size": 0}
+    return Engine.open(make_settings(base, **(values | overrides)), embedder=embedder)
+
+
+def test_breaker_answers_offline_at_once_then_probes_after_the_cool_down(
+    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    engine = _engine_on(
+        fake_llm, tmp_path, embedder, llm_max_retries=1, llm_breaker_failures=2, llm_breaker_cooldown=0.5
+    )
+    fake_llm.responder = quote_first_passage
+    for _ in range(3):
+        fake_llm.push("status", (503, "overloaded"))
+    question = "Where did the negotiators meet before the swap?"
+    failing = engine.answer(question)
+    assert len(fake_llm.requests) == 2 and failing.note == FALLBACK_NOTE  # two failures in a row: open
+    skipped = engine.answer(question)
+    assert len(fake_llm.requests) == 2  # not asked at all while open
+    assert skipped.mode == "offline-fallback" and skipped.note == LLMCircuitOpenError.fallback_note
+    assert skipped.grounded and "Istanbul" in skipped.text  # the offline answer, not silence
+    time.sleep(0.6)  # past the cool-down: one probe goes out; it fails, so the breaker opens again
+    assert engine.answer(question).note == LLMCircuitOpenError.fallback_note
+    assert len(fake_llm.requests) == 3  # the probe only, no retry behind it
+    time.sleep(0.6)
+    probe, after = engine.answer(question), engine.answer(question)
+    assert probe.mode == after.mode == "llm" and len(fake_llm.requests) == 5  # the probe succeeded: closed
+
+
+def test_time_budget_bounds_retries_times_timeout(fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    engine = _engine_on(fake_llm, tmp_path, embedder, llm_timeout=0.5, llm_max_retries=5, llm_budget=1.0)
+    for _ in range(6):
+        fake_llm.push("hang", None)  # each one outlasts the 0.5 s timeout
+    answer = engine.answer("Where did the negotiators meet before the swap?")
+    assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE
+    # Six tries of 0.5 s were allowed by the retries; the 1 s budget leaves room for two.
+    assert len(fake_llm.requests) == 2

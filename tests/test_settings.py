@@ -61,3 +61,23 @@ def test_every_setting_is_documented_in_the_readme_and_env_example() -> None:
     for name in Settings.model_fields:
         assert f"`{name.upper()}`" in readme, name
         assert f"# {name.upper()}=" in example, name
+
+
+def test_a_token_with_surrounding_whitespace_is_stripped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "  123456:ABC-token \n")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-key\t")
+    settings = Settings(_env_file=None)
+    assert settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value() == "123456:ABC-token"
+    assert settings.openai_api_key is not None and settings.openai_api_key.get_secret_value() == "sk-key"
+
+
+def test_embedding_threads_beyond_the_cores_are_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("EMBEDDING_THREADS", "100000")
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    line = describe_validation_error(caught.value)
+    assert "\n" not in line and "EMBEDDING_THREADS" in line and f"between 0 and {os.cpu_count()}" in line
+    monkeypatch.setenv("EMBEDDING_THREADS", str(os.cpu_count()))
+    assert Settings(_env_file=None).embedding_threads == os.cpu_count()

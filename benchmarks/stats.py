@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .settings import Settings
+from rag.settings import Settings
 
 # Settings the bench hands to child processes (bot, start-up probe) as environment variables.
 _CHILD_SETTINGS = (

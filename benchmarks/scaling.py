@@ -10,14 +10,13 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .bench_stats import Figure, directory_mb, percentile, ratio, with_data_dir
-from .corpus import SUFFIXES
-from .engine import Engine
+from rag.corpus import SUFFIXES
+from rag.engine import Engine
 
-if TYPE_CHECKING:
-    from .bench import BenchContext
+from .context import BenchContext
+from .stats import Figure, directory_mb, percentile, ratio, with_data_dir
 
 FIRST = ("Olena", "Andriy", "Maria", "Taras", "Iryna", "Bohdan", "Sofia", "Mykola", "Kateryna", "Dmytro",
          "Oksana", "Yurii", "Halyna", "Petro", "Larysa", "Serhii", "Nadia", "Ivan", "Tetiana", "Roman")

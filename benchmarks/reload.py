@@ -12,14 +12,13 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .bench_stats import Figure, with_data_dir
-from .embeddings import MiniLMEmbedding
-from .live import LiveEngine, watch_corpus
+from rag.embeddings import MiniLMEmbedding
+from rag.live import LiveEngine, watch_corpus
 
-if TYPE_CHECKING:
-    from .bench import BenchContext
+from .context import BenchContext
+from .stats import Figure, with_data_dir
 
 QUESTION = "Which ballad won the contest?"
 POLL_S = 0.02

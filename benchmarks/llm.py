@@ -8,44 +8,21 @@ LangChain's structured-output parsing and the citation check.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import openai
 from pydantic import SecretStr
 
-from .bench_stats import Figure, percentile
-from .engine import Engine
+from rag.engine import Engine
+from rag.llm import SYSTEM_PROMPT, build_messages
 
-if TYPE_CHECKING:
-    from .bench import BenchContext
-
-TESTS = Path(__file__).resolve().parent.parent / "tests"
-
-
-def load_fixture(name: str) -> ModuleType:
-    """A standard-library test fixture (``tests/<name>.py``) by path; the bench is not a test."""
-    from .bench import SectionUnavailable
-
-    path = TESTS / f"{name}.py"
-    if not path.exists():
-        raise SectionUnavailable(f"{path} is not here (the bench runs from a source checkout)")
-    spec = importlib.util.spec_from_file_location(f"bench_fixture_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+from .checkout import load_fixture
+from .context import BenchContext
+from .stats import Figure, percentile
 
 
 def bench_llm(ctx: BenchContext) -> dict[str, Any]:
-    import openai
-
-    from .llm import SYSTEM_PROMPT, build_messages
-
     fake = load_fixture("openai_fake").FakeOpenAI().start()
     try:
         settings = ctx.settings.model_copy(update={

@@ -7,7 +7,6 @@ one question, and the next round starts when all 50 were answered.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,15 +14,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .bench_llm import load_fixture
-from .bench_stats import Figure, child_env, percentile
+from .checkout import BOT_SCRIPT, child_pythonpath, load_fixture
+from .context import BenchContext, SectionUnavailable
+from .stats import Figure, child_env, percentile
 
-if TYPE_CHECKING:
-    from .bench import BenchContext
-
-BOT = Path(__file__).resolve().parent.parent / "bot.py"
 START_TIMEOUT_S = 120.0
 ROUND_TIMEOUT_S = 120.0
 WARM_UP_MESSAGES = 5
@@ -92,11 +88,11 @@ def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -
         # the loopback API has none. Per-group limits and 429 handling stay on.
         TELEGRAM_MAX_RATE="0",
         LOG_LEVEL="WARNING",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(BOT.parent), os.environ.get("PYTHONPATH")])),
+        PYTHONPATH=child_pythonpath(),
     )
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as cwd, log_path.open("ab") as log_file:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, str(BOT)], cwd=cwd, env=env,
+        process = subprocess.Popen([sys.executable, str(BOT_SCRIPT)], cwd=cwd, env=env,
                                    stdout=subprocess.DEVNULL, stderr=log_file)
         sampler = RssSampler(process.pid)
         try:
@@ -146,10 +142,8 @@ def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -
 
 
 def bench_telegram(ctx: BenchContext) -> dict[str, Any]:
-    from .bench import SectionUnavailable
-
-    if not BOT.exists():
-        raise SectionUnavailable(f"{BOT} is not here")
+    if not BOT_SCRIPT.exists():
+        raise SectionUnavailable(f"{BOT_SCRIPT} is not here")
     try:
         import psutil  # noqa: F401 - the `bench` extra
     except ImportError as exc:

@@ -11,17 +11,16 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .bench_stats import Figure, percentile, ratio, with_data_dir
-from .corpus import SentenceSplitter, load_documents
-from .embeddings import MiniLMEmbedding
-from .engine import Engine
-from .evaluate import contains_evidence
-from .index import PassageIndex
+from rag.corpus import SentenceSplitter, load_documents
+from rag.embeddings import MiniLMEmbedding
+from rag.engine import Engine
+from rag.evaluate import contains_evidence
+from rag.index import PassageIndex
 
-if TYPE_CHECKING:
-    from .bench import BenchContext
+from .context import BenchContext
+from .stats import Figure, percentile, ratio, with_data_dir
 
 CHUNK_SIZE, CHUNK_OVERLAP, K = 1000, 200, 4  # the tutorial's values
 HIT_AT = 3

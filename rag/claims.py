@@ -1,0 +1,108 @@
+"""What a claim asserts that its cited sentence must also say: names, numbers and negations.
+
+Word overlap and embeddings hardly notice a swapped name ("President Vladimir Putin took to social media",
+citing the Zelensky sentence) or an added "not": both keep nearly every word. These checks are generic:
+a capitalised word, a number or a negation word present in the claim and absent from the source makes the
+claim unsupported, whatever the article.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .names import cyrillic_names, matching_name
+from .text import numbers, words
+
+# Negation words by language (English first): a claim that negates must cite a sentence that negates.
+# The reader's language can be any of these when an LLM answers in it.
+NEGATIONS = frozenset(
+    """
+    not no never none nobody nothing neither nor without cannot
+    не ні ніколи ніхто ніщо нічого жоден жодного жодних жодної без немає нема
+    нет ни никогда никто ничего ни одного
+    nunca ningún ninguno ninguna nadie nada sin jamás tampoco
+    ne pas jamais aucun aucune sans rien personne
+    nicht kein keine keinen keiner keines nie niemals ohne niemand nichts
+    non mai nessun nessuno nessuna senza niente
+    não nenhum nenhuma sem
+    nie nigdy bez żaden żadnych
+    """.split()
+)
+_CAPITALISED = re.compile(r"[A-Z][^\W\d_]*(?:['’][^\W\d_]+)?(?:-[^\W\d_]+)*")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?(?:-[^\W\d_]+)*|\d+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")  # "U.S." is the name "US", as rag.text reads the source
+
+
+def negates(text: str) -> bool:
+    """Whether the text says "not" in any of the listed languages ("didn't" and French "n'a" included)."""
+    return any(w in NEGATIONS or w.endswith("n't") or w.startswith(("n'", "n’")) for w in words(text))
+
+
+def latin_names(text: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """Capitalised words in Latin script, lower-cased, each hyphenated part on its own.
+
+    The first word of a sentence is capitalised anyway: it counts only as part of a longer name
+    ("Vladimir Putin took…") or when it is one of the ``known`` names (the article's: "Lavrov said…").
+    One-letter words ("I", the "U" of "U.S.") are left out.
+    """
+    tokens = _TOKEN.findall(_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text))
+    leads_a_name = len(tokens) > 1 and _CAPITALISED.fullmatch(tokens[1]) is not None
+    found: list[str] = []
+    for position, token in enumerate(tokens):
+        if not _CAPITALISED.fullmatch(token):
+            continue
+        parts = [part for part in words(token) if len(part) > 1]
+        if position == 0 and not leads_a_name and not known.intersection(parts):
+            continue
+        found.extend(parts)
+    return found
+
+
+def known_names(texts: list[str]) -> frozenset[str]:
+    """Names the articles write past the start of a sentence and never in lower case ("Lavrov", not "Although")."""
+    capitalised = {name for text in texts for name in latin_names(text)}
+    lower = {token for text in texts for token in _TOKEN.findall(text) if token[0].islower()}
+    return frozenset(capitalised - lower)
+
+
+def _same_name(claimed: str, written: str) -> bool:
+    """The same name, allowing an ending ("Russia"/"Russian", "Ukraine"/"Ukrainian", "Zelensky"/"Zelenskyy")."""
+    if claimed == written:
+        return True
+    shorter = min(len(claimed), len(written))
+    shared = len(os.path.commonprefix([claimed, written]))
+    return shorter >= 4 and shared >= max(4, shorter - 1)
+
+
+def unsupported_names(claim: str, source: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """Names the claim writes in Latin script that the source never writes (``known``: see latin_names)."""
+    written = set(words(source))
+    return [name for name in latin_names(claim, known) if not any(_same_name(name, w) for w in written)]
+
+
+def unsupported_cyrillic_names(claim: str, source_names: frozenset[str]) -> list[str]:
+    """Names the claim writes in Cyrillic ("Путін", "Стамбулі") that stand for none of the source's names."""
+    return [name for name in cyrillic_names(claim) if matching_name(name, source_names) is None]
+
+
+def claim_problem(
+    claim: str, source: str, source_names: frozenset[str], article_names: frozenset[str], *, in_english: bool
+) -> str | None:
+    """Why ``source`` does not back what ``claim`` asserts ("number", "name", "negation"), or None.
+
+    ``source_names``: the source's capitalised words, for names a claim writes in Cyrillic;
+    ``article_names``: every document's, for a name that opens the claim. Capitals in
+    Latin script are read as names only in English: German capitalises every noun, and Spanish writes
+    "Estambul" for Istanbul.
+    """
+    if not numbers(claim) <= numbers(source):
+        return "number"  # a number the cited sentence never states is invented
+    if in_english and unsupported_names(claim, source, article_names):
+        return "name"
+    if _CYRILLIC.search(claim) and unsupported_cyrillic_names(claim, source_names):
+        return "name"
+    if negates(claim) and not negates(source):
+        return "negation"
+    return None
