@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag import Answer, Engine, IndexUnavailableError, IndexUnreachableError
+from rag import Answer, Engine, IndexUnreachableError
 from rag.cli import app
 from rag.embeddings import MiniLMEmbedding
 from rag.index import collection_name
