@@ -12,26 +12,27 @@ import time
 import unicodedata
 from collections import OrderedDict
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from .citations import CheckedAnswer, CitationChecker, DraftSentence
 from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
-from .extractive import ExtractiveAnswerer
+from .extractive import ExtractiveAnswerer, RuleAnswerer
 from .followup import read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
-from .keyword import KeywordIndex
 from .language import LanguageGuard, in_other_script
+from .keyword import KeywordIndex
+from .matching import TermMatcher
 from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
-from .reader import AnswerabilityReader, Calibration
+from .rerank import Reranker
 from .retrieve import Retriever
 from .settings import Settings
-from .spelling import SpellingCorrector
 
 if TYPE_CHECKING:
     from .llm import LLMDrafter
+    from .reader import AnswerabilityReader
     from .multilingual import CrossLingualAnswerer
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,13 @@ def clean_question(question: str, limit: int) -> str:
     if len(text) > limit:
         raise QuestionTooLongError(len(text), limit)
     return text
+
+
+class OfflineAnswerer(Protocol):
+    """Orders the retrieved evidence by how well each passage answers, and drafts the offline answer from it:
+    the hand-tuned rules (rag.extractive.RuleAnswerer) or the learned reader (rag.reader.ReaderAnswerer)."""
+
+    def read(self, question: str, evidence: list[Evidence]) -> tuple[list[Evidence], list[DraftSentence]]: ...
 
 
 class AnswerCache:
@@ -107,10 +115,11 @@ class Engine:
         index: PassageIndex,
         documents: list[Document],
         passages: list[Passage],
-        reader: AnswerabilityReader,
         llm: LLMDrafter | None = None,
         crosslingual: CrossLingualAnswerer | None = None,
+        reader: AnswerabilityReader | None = None,
     ) -> None:
+        """``reader`` makes the learned reader the offline answerer; without it the hand-tuned rules answer."""
         self.settings = settings
         self.documents = documents
         self._index = index
@@ -118,12 +127,15 @@ class Engine:
         self._ordered = passages
         self._documents = {d.doc_id: d for d in documents}
         self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
-        self._spelling = SpellingCorrector(embedder.known_words(), passages)
-        self._reader = reader
-        calibration = reader.calibration
-        if settings.reader_threshold is not None:
-            calibration = Calibration(settings.reader_threshold, calibration.second_share)
-        self._extractive = ExtractiveAnswerer(calibration)
+        cache_dir = None if settings.chroma_host else settings.data_dir
+        self._matcher = TermMatcher(embedder, passages, cache_dir)
+        self._offline: OfflineAnswerer
+        if reader is None:
+            self._offline = RuleAnswerer(Reranker(self._matcher), ExtractiveAnswerer(settings.min_relevance))
+        else:
+            from .reader import ReaderAnswerer
+
+            self._offline = ReaderAnswerer(reader, settings.reader_threshold)
         self._checker = CitationChecker(
             embedder, self._documents, known_names([p.text for p in passages]), crosslingual.embedder if crosslingual else None
         )
@@ -133,7 +145,7 @@ class Engine:
         self.last_multilingual_sync: SyncReport | None = None
         self._cache = AnswerCache(settings.answer_cache_size)
         self._corpus_is_latin = is_latin_corpus(passages)
-        self._language = LanguageGuard(self._spelling.known_words)
+        self._language = LanguageGuard(self._matcher.known_words)
 
     @classmethod
     def open(
@@ -145,14 +157,13 @@ class Engine:
     ) -> "Engine":
         """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
 
-        Pass ``embedder`` and ``reader`` to share loaded models between engines (tests, benchmarks, eval).
+        Pass ``embedder`` (and ``reader``) to share loaded models between engines (tests, benchmarks, eval).
+        The reader is loaded only when ``OFFLINE_ANSWERER=reader``.
         """
         started = time.perf_counter()
         documents = load_documents(settings.corpus_dir)
         embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
         loading = embedder.load_in_background()  # first use waits on the same lock, so this only saves time
-        reader_loading = reader.load_in_background()
         try:
             passages = SentenceSplitter().split(documents, progress)
             # Both collections live on one server: when it hangs, neither is asked until the cool-down ends.
@@ -172,9 +183,15 @@ class Engine:
                 drafter = LLMDrafter(settings)
         except BaseException:
             loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
-            reader_loading.join()
             raise
-        engine = cls(settings, embedder, index, documents, passages, reader, drafter, crosslingual)
+        if settings.offline_answerer == "reader" and reader is None:
+            from .reader import AnswerabilityReader
+
+            reader = AnswerabilityReader(threads=settings.embedding_threads)
+        engine = cls(
+            settings, embedder, index, documents, passages, drafter, crosslingual,
+            reader if settings.offline_answerer == "reader" else None,
+        )
         engine.last_sync = report
         engine.last_multilingual_sync = multilingual_report
         log.info(
@@ -248,10 +265,10 @@ class Engine:
                 mode, note, search_text = "offline-fallback", exc.fallback_note, text
         else:
             # The corpus vocabulary is English: spelling is corrected only for text searched as written.
-            search_text = self._spelling.correct(text)
+            search_text = self._matcher.correct_spelling(text)
         if mode != "llm" and not english:
             return self._answer_across_languages(text, mode, started, note)
-        evidence = self._ranked(search_text)
+        evidence, offline_drafts = self._ranked(search_text)
         drafts: list[DraftSentence] | None = None
         if mode == "llm" and self._llm:
             try:
@@ -260,7 +277,7 @@ class Engine:
                 log.warning("answer.llm_fallback stage=answer error=%s reason=%s", type(exc).__name__, exc)
                 mode, note = "offline-fallback", exc.fallback_note
         if drafts is None:
-            drafts = self._extractive.draft(evidence)
+            drafts = offline_drafts
         return self._finish_checked(text, self._checker.check(drafts, evidence), mode, started, note, evidence)
 
     def _answer_across_languages(self, text: str, mode: AnswerMode, started: float, note: str | None) -> Answer:
@@ -327,17 +344,15 @@ class Engine:
             evidence=evidence,
         )
 
-    def _ranked(self, search_text: str) -> list[Evidence]:
-        """Fused retrieval, then ordered by the reader's probability that each passage answers: the one
-        retrieval step. ``relevance`` holds that probability."""
-        found = self._retriever.retrieve(search_text, self.settings.top_k).evidence
-        probabilities = self._reader.score(search_text, [e.passage.text for e in found])
-        scored = [replace(e, relevance=float(p)) for e, p in zip(found, probabilities)]
-        return sorted(scored, key=lambda e: -e.relevance)
+    def _ranked(self, search_text: str) -> tuple[list[Evidence], list[DraftSentence]]:
+        """Fused retrieval, then ordered by how well each passage answers (the one retrieval step), with the
+        offline answerer's draft from that order."""
+        return self._offline.read(search_text, self._retriever.retrieve(search_text, self.settings.top_k).evidence)
 
     def retrieve(self, question: str) -> list[Evidence]:
         """The evidence ``answer`` would use, best first (for eval and benchmarks); typos are corrected first."""
-        return self._ranked(self._spelling.correct(clean_question(question, self.settings.max_question_chars)))
+        text = self._matcher.correct_spelling(clean_question(question, self.settings.max_question_chars))
+        return self._ranked(text)[0]
 
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:
         """The passage and up to ``window`` neighbours each side from the same document, in order."""

@@ -91,7 +91,7 @@ def load_sample(directory: Path) -> tuple[dict[str, Path], list[SquadQuestion]]:
 
 @contextmanager
 def article_engine(
-    settings: Settings, article: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+    settings: Settings, article: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader | None
 ) -> Iterator[Engine]:
     """An offline engine over one article alone, with its own corpus and data directories (removed after)."""
     with tempfile.TemporaryDirectory(prefix="squad-eval-") as tmp:
@@ -102,6 +102,8 @@ def article_engine(
             update={"corpus_dir": corpus, "data_dir": Path(tmp) / "data", "chroma_host": None,
                     "multilingual_search": False, "openai_api_key": None, "openai_base_url": None}
         )
+        # The reader is handed in (loaded once for every article) only when it is the offline answerer.
+        reader = reader if settings.offline_answerer == "reader" else None
         engine = Engine.open(alone, embedder=embedder, reader=reader)
         try:
             yield engine
@@ -117,7 +119,7 @@ def evaluate_squad(settings: Settings, directory: Path) -> SquadReport:
     """Index each article alone, ask each of its questions, and score as the sample's README says."""
     articles, questions = load_sample(directory)
     embedder = MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-    reader = AnswerabilityReader(threads=settings.embedding_threads)
+    reader = AnswerabilityReader(threads=settings.embedding_threads) if settings.offline_answerer == "reader" else None
     results: list[SquadResult] = []
     for slug, path in articles.items():
         asked = [q for q in questions if q.article == slug]

@@ -8,8 +8,8 @@ with a note in the reader's language that the article is in English.
 
 Without a language model there is no translation to check against, so this path
 answers only when one sentence clearly stands out: its similarity is high and
-above the next one by a margin, and every name the question writes in Cyrillic is
-one the sentence has. Otherwise it says the article does not say.
+above the next one by a margin, and it offers a number, a date or a place when
+one is asked for. Otherwise it says the article does not say.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .corpus import ProgressCallback
 from .index import PassageIndex, SyncReport
 from .models import Evidence, Passage
 from .names import article_names, cyrillic_names, matching_name
+from .rerank import REQUIRED_TYPES, answer_frame, in_time_frame, is_heading, type_fit
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ DIMENSION = 384
 MIN_SIMILARITY = 0.785
 MIN_MARGIN = 0.015
 
+# With no word-level checks across languages, the kind of answer is the one check left: places count too.
+_REQUIRED_KINDS = REQUIRED_TYPES | {"place"}
 _UKRAINIAN = re.compile(r"[іїєґ]", re.I)
 _RUSSIAN = re.compile(r"[ыэъё]", re.I)
 
@@ -53,11 +56,6 @@ REFUSAL_NOTES = {  # the refusal itself is in English: other readers need no sec
     "uk": "У статті немає відповіді на це питання.",
     "ru": "В статье нет ответа на этот вопрос.",
 }
-
-
-def is_heading(text: str) -> bool:
-    """A title or subhead: a line with no sentence-final punctuation (it restates, it does not answer)."""
-    return text.rstrip()[-1:] not in ".!?…\"'”»)"
 
 
 def reader_language(question: str) -> str:
@@ -179,6 +177,11 @@ class CrossLingualAnswerer:
         best = evidence[0]
         if best.dense_similarity < MIN_SIMILARITY or self.margin(evidence) < MIN_MARGIN:
             return []
+        kind = answer_frame(question)[0]
+        if kind in _REQUIRED_KINDS and not type_fit(kind, best.passage.text, "", set(), frozenset()):
+            return []  # "how many" answered by a sentence with no number is a guess
+        if not in_time_frame(question, best.passage.text):
+            return []  # "when will the next one be" answered by what happened
         text = best.passage.text.casefold()
         for name in cyrillic_names(question):
             known = matching_name(name, self._names)

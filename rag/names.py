@@ -1,7 +1,7 @@
 """Names across scripts: "Путін" is not in an article that never mentions Putin; "Лавров" is Lavrov.
 
-The multilingual answerer and the citation check make sure a sentence names
-everyone the question or claim names. A question in Ukrainian or Russian writes those names in
+The English path checks that a passage names everyone the question names
+(rag.matching). A question in Ukrainian or Russian writes those names in
 Cyrillic, and inflects them ("Наталії", "в Стамбулі"), so they are romanized
 both the Ukrainian and the Russian way and compared with the article's names
 by spelling similarity; a few country names differ too much and are listed.

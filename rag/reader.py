@@ -9,20 +9,27 @@ onnxruntime: no PyTorch at run time, nothing downloaded.
 
 Its refusal threshold was calibrated on held-out training articles and is stored
 beside the model (``calibration.json``), so a retrained model brings its own.
+
+``OFFLINE_ANSWERER=reader`` makes it the offline answerer (``ReaderAnswerer``): it
+orders the retrieved sentences and decides whether any answers. The hand-tuned
+rules (rag.rerank) stay the default for now: on chat-style questions about a news
+article the reader still refuses too often (see README, "Answer quality").
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from .citations import DraftSentence
 from .errors import ReaderUnavailableError
+from .models import Evidence
 
 MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
 MODEL_FILE = "reader-int8.onnx"
@@ -103,3 +110,31 @@ class AnswerabilityReader:
         }
         logits = session.run(None, feeds)[0][:, 0]
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+
+class ReaderAnswerer:
+    """The learned offline answerer: orders evidence by the reader and quotes what clears the threshold."""
+
+    def __init__(self, reader: AnswerabilityReader, threshold: float | None = None) -> None:
+        self._reader = reader
+        calibration = reader.calibration
+        self._threshold = calibration.threshold if threshold is None else threshold
+        self._second_share = calibration.second_share
+
+    def read(self, question: str, evidence: list[Evidence]) -> tuple[list[Evidence], list[DraftSentence]]:
+        """The evidence in the reader's order (``relevance`` is its probability), and the sentences to quote."""
+        probabilities = self._reader.score(question, [e.passage.text for e in evidence])
+        ranked = sorted(
+            (replace(e, relevance=float(p)) for e, p in zip(evidence, probabilities)), key=lambda e: -e.relevance
+        )
+        return ranked, self._draft(ranked)
+
+    def _draft(self, ranked: list[Evidence]) -> list[DraftSentence]:
+        """The best sentence when it clears the threshold, and the next one when it scores nearly as well."""
+        if not ranked or ranked[0].relevance < self._threshold:
+            return []
+        chosen = [ranked[0]]
+        if len(ranked) > 1 and ranked[1].relevance >= max(self._threshold, self._second_share * ranked[0].relevance):
+            chosen.append(ranked[1])
+        chosen.sort(key=lambda e: (e.passage.doc_id, e.passage.ordinal))  # reading order
+        return [DraftSentence(e.passage.text, [e.passage.passage_id]) for e in chosen]

@@ -14,6 +14,7 @@ from rag.embeddings import MiniLMEmbedding
 from rag.engine import ENGLISH_ONLY
 from rag.language import LanguageGuard
 from rag.multilingual import E5Embedding, reader_language
+from rag.rerank import answer_frame
 from tests.conftest import make_settings
 
 
@@ -24,6 +25,24 @@ from tests.conftest import make_settings
 )
 def test_reader_language_picks_the_note_language(question: str, language: str) -> None:
     assert reader_language(question) == language
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Скільки цивільних звільнили?", "number"),
+        ("Скільки часу тривала зустріч?", "duration"),
+        ("Когда началось вторжение?", "time"),
+        ("Де відбувся обмін?", "place"),
+        ("Что сказал Лавров?", None),
+        ("¿Cuántos civiles fueron liberados?", "number"),
+        ("Wie lange dauerte das Treffen?", "duration"),
+        ("Où a eu lieu l'échange ?", "place"),
+        ("Quando è iniziata l'invasione?", "time"),
+    ],
+)
+def test_the_kind_of_answer_is_read_in_other_languages(question: str, kind: str | None) -> None:
+    assert answer_frame(question)[0] == kind
 
 
 def test_e5_puts_a_question_next_to_its_answer_across_languages() -> None:

@@ -1,4 +1,4 @@
-"""The learned reader: the packaged cross-encoder and its calibration, on text nobody here wrote it for."""
+"""The learned reader: the packaged cross-encoder, its calibration, and the offline answerer built on it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag import Engine
+from rag.embeddings import MiniLMEmbedding
 from rag.errors import ReaderUnavailableError
 from rag.reader import MODEL_DIR, AnswerabilityReader
 from tests.conftest import make_settings
@@ -59,17 +60,26 @@ def test_a_missing_model_is_a_typed_error_naming_the_reader(tmp_path: Path) -> N
         AnswerabilityReader(model_dir=tmp_path / "nowhere")
 
 
-def test_evidence_comes_in_the_readers_order_with_its_probability(engine: Engine) -> None:
-    evidence = engine.answer("How many prisoners were exchanged?").evidence
-    relevance = [e.relevance for e in evidence]
-    assert relevance == sorted(relevance, reverse=True)
-    assert all(0.0 <= r <= 1.0 for r in relevance)
-
-
-def test_an_operator_can_move_the_threshold(tmp_path: Path) -> None:
-    never = Engine.open(make_settings(tmp_path, reader_threshold=1.0))
+def test_as_offline_answerer_it_orders_the_evidence_and_decides(
+    tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+) -> None:
+    engine = Engine.open(make_settings(tmp_path, offline_answerer="reader"), embedder=embedder, reader=reader)
     try:
-        answer = never.answer("How many prisoners were exchanged?")
+        answer = engine.answer("Who announced the return of the Ukrainian personnel?")
+        refused = engine.answer("What did Zelensky eat for breakfast that day?")
+    finally:
+        engine.close()
+    relevance = [e.relevance for e in answer.evidence]
+    assert relevance == sorted(relevance, reverse=True) and all(0.0 <= r <= 1.0 for r in relevance)
+    assert answer.grounded and "Zelensky" in answer.text
+    assert relevance[0] >= reader.calibration.threshold
+    assert not refused.grounded and not refused.citations
+
+
+def test_an_operator_can_move_the_threshold(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    never = Engine.open(make_settings(tmp_path, offline_answerer="reader", reader_threshold=1.0), embedder=embedder)
+    try:
+        answer = never.answer("Who announced the return of the Ukrainian personnel?")
     finally:
         never.close()
     assert not answer.grounded and not answer.citations
