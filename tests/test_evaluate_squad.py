@@ -80,9 +80,7 @@ def test_a_slice_of_the_squad_sample_stays_above_its_floor(tmp_path: Path) -> No
     report = evaluate_squad(make_settings(tmp_path, offline_answerer="reader"), sample)
     print(f"\nsquad2 slice {chosen}: {report.summary()}")
     assert report.questions == 80
-    # Floors a few questions under what the full sample measures (see README, "Answer quality").
-    assert report.answer_accuracy >= FLOOR_ANSWER
-    assert report.refusal_accuracy >= FLOOR_REFUSAL
-
-
-FLOOR_ANSWER, FLOOR_REFUSAL = 0.7, 0.5  # set from the measured figures once the model is calibrated
+    # Measured with the packaged model (threshold 0.40): answer 0.759, refusal 0.538 on this slice (the whole
+    # sample: 0.741 and 0.585; the rules: 0.711 and 0.231). Floors sit a question or three under.
+    assert report.answer_accuracy >= 0.70
+    assert report.refusal_accuracy >= 0.50
