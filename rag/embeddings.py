@@ -139,6 +139,18 @@ class _DropMessage(logging.Filter):
         return self.fragment not in record.getMessage()
 
 
+def cpu_session_options(threads: int) -> ort.SessionOptions:
+    """onnxruntime options for the models that answer questions on shared CPU cores."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Idle workers spin-wait by default, burning the cores that the other answering threads (and Chroma,
+    # BM25, the bot) need: on 2 shared cores that made a query 2-3x slower (bench: floor section).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return options
+
+
 def default_threads() -> int:
     """One onnxruntime thread per core, at most four: more only adds contention on small batches."""
     return max(1, min(os.cpu_count() or 1, 4))
@@ -163,15 +175,7 @@ class MiniLMEmbedding(CosineEmbeddingFunction):
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
-                    options = ort.SessionOptions()
-                    options.intra_op_num_threads = self.threads
-                    options.inter_op_num_threads = 1
-                    # Idle workers spin-wait by default, burning the cores that the other
-                    # answering threads (and Chroma, BM25, the bot) need: on 2 shared cores
-                    # that made a query 2-3x slower (bench: floor section, issue 4).
-                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                    session = self._session(options)
+                    session = self._session(cpu_session_options(self.threads))
                     tokenizer = Tokenizer.from_file(_tokenizer_path())
                     tokenizer.enable_truncation(MAX_TOKENS)
                     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

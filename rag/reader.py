@@ -28,6 +28,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from .citations import DraftSentence
+from .embeddings import cpu_session_options, default_threads
 from .errors import ReaderUnavailableError
 from .models import Evidence
 
@@ -48,7 +49,7 @@ class AnswerabilityReader:
     """Scores (question, sentence) pairs with the packaged cross-encoder; loads on first use."""
 
     def __init__(self, threads: int = 0, model_dir: Path = MODEL_DIR) -> None:
-        self.threads = threads or 2
+        self.threads = threads or default_threads()
         self.model_dir = model_dir
         self.calibration = self._read_calibration(model_dir)
         self._loaded: tuple[ort.InferenceSession, Tokenizer] | None = None
@@ -66,15 +67,10 @@ class AnswerabilityReader:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
-                    options = ort.SessionOptions()
-                    options.intra_op_num_threads = self.threads
-                    options.inter_op_num_threads = 1
-                    # As for the embedder: spinning idle workers steal the cores other answers need.
-                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                     try:
                         session = ort.InferenceSession(
-                            str(self.model_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+                            str(self.model_dir / MODEL_FILE), cpu_session_options(self.threads),
+                            providers=["CPUExecutionProvider"],
                         )
                         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
                     except Exception as exc:  # onnxruntime raises its own types for a missing or bad file
