@@ -80,19 +80,6 @@ class AnswerabilityReader:
                     self._loaded = (session, tokenizer)
         return self._loaded
 
-    def load_in_background(self) -> threading.Thread:
-        """Start loading now, so start-up overlaps it with opening the index."""
-
-        def load() -> None:
-            try:
-                self._model()
-            except ReaderUnavailableError:
-                pass  # the first real use raises it where it is handled
-
-        thread = threading.Thread(target=load, name="reader-model-load", daemon=True)
-        thread.start()
-        return thread
-
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
         """Probability, for each sentence, that it answers the question."""
         if not sentences:
