@@ -184,14 +184,13 @@ class Engine:
         except BaseException:
             loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
             raise
-        if settings.offline_answerer == "reader" and reader is None:
+        if settings.offline_answerer != "reader":
+            reader = None  # a shared reader handed in is not loaded for the rules
+        elif reader is None:
             from .reader import AnswerabilityReader
 
             reader = AnswerabilityReader(threads=settings.embedding_threads)
-        engine = cls(
-            settings, embedder, index, documents, passages, drafter, crosslingual,
-            reader if settings.offline_answerer == "reader" else None,
-        )
+        engine = cls(settings, embedder, index, documents, passages, drafter, crosslingual, reader)
         engine.last_sync = report
         engine.last_multilingual_sync = multilingual_report
         log.info(

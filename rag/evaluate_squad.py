@@ -102,8 +102,6 @@ def article_engine(
             update={"corpus_dir": corpus, "data_dir": Path(tmp) / "data", "chroma_host": None,
                     "multilingual_search": False, "openai_api_key": None, "openai_base_url": None}
         )
-        # The reader is handed in (loaded once for every article) only when it is the offline answerer.
-        reader = reader if settings.offline_answerer == "reader" else None
         engine = Engine.open(alone, embedder=embedder, reader=reader)
         try:
             yield engine
