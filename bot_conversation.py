@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cachetools import LRUCache
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 from bot_policy import addressed_question
 from rag import Answer
 
-# Enough for every busy group's recent answers; the oldest are forgotten first.
+# Enough for every busy group's recent answers; the least recently used are forgotten first.
 ANSWERS_KEPT = 10_000
 PRIVATE_CHATS_KEPT = 10_000
 
@@ -34,9 +34,13 @@ class ConversationMemory:
     answers_kept: int = ANSWERS_KEPT
     clock: Callable[[], float] = time.monotonic
     # chat id -> (question, when it was asked, the message that asked it)
-    _last_private: OrderedDict[int, tuple[str, float, int]] = field(default_factory=OrderedDict, init=False)
-    _answered: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict, init=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _last_private: LRUCache[int, tuple[str, float, int]] = field(init=False)
+    _answered: LRUCache[tuple[int, int], str] = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)  # cachetools' caches are not thread-safe
+
+    def __post_init__(self) -> None:
+        self._last_private = LRUCache(maxsize=PRIVATE_CHATS_KEPT)
+        self._answered = LRUCache(maxsize=self.answers_kept)
 
     def context_for(self, message: Message, question: str, bot_username: str, bot_id: int) -> str | None:
         """The earlier question ``message`` may be a follow-up to, or None; in a private chat ``question``
@@ -48,8 +52,6 @@ class ConversationMemory:
             with self._lock:
                 last = self._last_private.get(message.chat_id)
                 self._last_private[message.chat_id] = (question, now, message.message_id)
-                self._last_private.move_to_end(message.chat_id)
-                _trim(self._last_private, PRIVATE_CHATS_KEPT)
             if last is None or now - last[1] > self.window_seconds:
                 return None
             return last[0]
@@ -72,7 +74,6 @@ class ConversationMemory:
                     self._last_private[message.chat_id] = (question, last[1], last[2])
             elif sent is not message:
                 self._answered[(message.chat_id, sent.message_id)] = question
-                _trim(self._answered, self.answers_kept)
 
     def forget(self, chat_id: int) -> None:
         """/reset: the next message in this chat stands alone."""
@@ -80,11 +81,6 @@ class ConversationMemory:
             self._last_private.pop(chat_id, None)
             for key in [key for key in self._answered if key[0] == chat_id]:
                 del self._answered[key]
-
-
-def _trim(entries: OrderedDict, size: int) -> None:
-    while len(entries) > size:
-        entries.popitem(last=False)
 
 
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pysbd
+import yaml
 
 from .errors import CorpusError
 from .models import Document, Passage
@@ -37,33 +38,24 @@ def slugify(name: str) -> str:
     return slug or hashlib.sha1(name.encode()).hexdigest()[:8]
 
 
-def _parse_front_matter(block: str) -> dict[str, object]:
-    """A small YAML subset: ``key: value`` lines and ``- item`` lists under a key.
+def _parse_front_matter(path: Path, block: str) -> dict[str, object]:
+    """The front matter's keys, lower-cased; none, with one log line, when it is not a YAML mapping.
 
-    The corpus front matter is three or four flat keys; a YAML dependency for
-    that would be weight without benefit.
+    A bad front matter costs the file its title and date, not its text: the body is still answered from.
     """
-    meta: dict[str, object] = {}
-    current_list: list[str] | None = None
-    for raw in block.splitlines():
-        line = raw.rstrip()
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        item = re.match(r"^\s*-\s+(.*)$", line)
-        if item and current_list is not None:
-            current_list.append(item.group(1).strip().strip("\"'"))
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        key, value = key.strip().lower(), value.strip()
-        if value:
-            meta[key] = value.strip("\"'")
-            current_list = None
-        else:
-            current_list = []
-            meta[key] = current_list
-    return meta
+    try:
+        meta = yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = where.line + 2 if where else "?"  # the block starts on the file's second line, after "---"
+        log.warning("corpus.bad_front_matter path=%s line=%s reason=invalid_yaml", path, line)
+        return {}
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        log.warning("corpus.bad_front_matter path=%s reason=not_a_mapping", path)
+        return {}
+    return {str(key).lower(): value for key, value in meta.items()}
 
 
 def parse_document(path: Path, text: str) -> Document:
@@ -71,11 +63,11 @@ def parse_document(path: Path, text: str) -> Document:
     meta: dict[str, object] = {}
     match = _FRONT_MATTER.match(text)
     if match:
-        meta = _parse_front_matter(match.group(1))
+        meta = _parse_front_matter(path, match.group(1))
         text = text[match.end() :]
     body = text.strip()
-    title = meta.get("title")
-    if not isinstance(title, str) or not title:
+    title = str(meta.get("title") or "")
+    if not title:
         heading = re.search(r"^#\s+(.+)$", body, re.MULTILINE)
         title = heading.group(1).strip() if heading else path.stem.replace("-", " ").replace("_", " ").strip()
     examples = meta.get("examples")
@@ -85,7 +77,7 @@ def parse_document(path: Path, text: str) -> Document:
         date=str(meta.get("date") or ""),
         source=str(meta.get("source") or ""),
         text=body,
-        examples=tuple(examples) if isinstance(examples, list) else (),
+        examples=tuple(str(question) for question in examples) if isinstance(examples, list) else (),
     )
 
 

@@ -10,9 +10,10 @@ import logging
 import threading
 import time
 import unicodedata
-from collections import OrderedDict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, Protocol
+
+from cachetools import LRUCache
 
 from .citations import CheckedAnswer, CitationChecker, DraftSentence
 from .claims import known_names
@@ -78,31 +79,24 @@ class AnswerCache:
     """A bounded LRU of answers by question: in a group, the same question comes many times."""
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._answers: OrderedDict[str, Answer] = OrderedDict()
-        self._lock = threading.Lock()  # the bot answers from several threads
+        self._answers: LRUCache[str, Answer] | None = LRUCache(maxsize=size) if size else None
+        self._lock = threading.Lock()  # the bot answers from several threads; cachetools' caches are not thread-safe
 
     @staticmethod
     def _key(question: str) -> str:
         return " ".join(question.casefold().split())
 
     def get(self, question: str) -> Answer | None:
-        if not self._size:
+        if self._answers is None:
             return None
         with self._lock:
-            answer = self._answers.get(self._key(question))
-            if answer is not None:
-                self._answers.move_to_end(self._key(question))
-            return answer
+            return self._answers.get(self._key(question))
 
     def put(self, question: str, answer: Answer) -> None:
-        if not self._size:
+        if self._answers is None:
             return
         with self._lock:
             self._answers[self._key(question)] = answer
-            self._answers.move_to_end(self._key(question))
-            while len(self._answers) > self._size:
-                self._answers.popitem(last=False)
 
 
 class Engine:

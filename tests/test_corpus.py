@@ -86,3 +86,14 @@ def test_a_huge_paragraph_is_split_in_pieces_with_progress(tmp_path: Path) -> No
     assert len(passages) == 2001  # the heading and every sentence, none cut in two by the pieces
     assert all(p.text.startswith(("The delegation number", "Huge")) for p in passages)
     assert stages[-1][0] == "Splitting sentences" and stages[-1][1] == stages[-1][2] > 100_000
+
+
+def test_a_bad_front_matter_costs_the_title_not_the_text(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "talks.md").write_text("---\ntitle: Talks: day two\ndate: 2025-05-23\n---\nThe talks went on.\n")
+    (tmp_path / "good.md").write_text("---\ntitle: 'Talks: day one'\nsource:\n---\nThe talks began.\n")
+    caplog.set_level("WARNING")
+    bad, good = sorted(load_documents(tmp_path), key=lambda doc: doc.doc_id, reverse=True)
+    assert (bad.title, bad.date, bad.text) == ("talks", "", "The talks went on.")
+    assert (good.title, good.source) == ("Talks: day one", "")
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [f"corpus.bad_front_matter path={tmp_path / 'talks.md'} line=2 reason=invalid_yaml"]
