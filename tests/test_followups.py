@@ -288,3 +288,25 @@ def test_a_quick_second_message_follows_the_first_before_it_is_answered() -> Non
     memory.remember(first, Answer(NATALIA, "…", [], False, "offline", 1.0), first)  # answered late
     third = private_message(7, 3, "When?")
     assert memory.context_for(third, "When?", "ArticleAnswerBot", 1) == WHERE_CAPTURED  # the late answer did not win
+
+
+def test_a_group_keeps_only_its_most_recently_used_answers() -> None:
+    memory = ConversationMemory(window_seconds=300, answers_kept=2)
+    group, bot = Chat(-100, Chat.GROUP), User(1, "ArticleAnswerBot", True)
+
+    def answer(message_id: int, question: str) -> Message:
+        asked = Message(message_id, datetime.now(timezone.utc), group, from_user=User(7, "Ann", False), text=question)
+        sent = Message(message_id + 100, datetime.now(timezone.utc), group, from_user=bot, text="…")
+        memory.remember(asked, Answer(question, "…", [], False, "offline", 1.0), sent)
+        return sent
+
+    def reply_to(sent: Message) -> str | None:
+        ann = User(7, "Ann", False)
+        reply = Message(999, datetime.now(timezone.utc), group, from_user=ann, text="Why?", reply_to_message=sent)
+        return memory.context_for(reply, "Why?", "ArticleAnswerBot", 1)
+
+    first, second = answer(1, NATALIA), answer(2, WHERE_CAPTURED)
+    assert reply_to(first) == NATALIA  # a reply keeps the first answer in use
+    third = answer(3, "How many prisoners were exchanged?")
+    assert reply_to(second) is None
+    assert reply_to(first) == NATALIA and reply_to(third) == "How many prisoners were exchanged?"
