@@ -16,11 +16,11 @@ import math
 import os
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from cachetools import LRUCache
 
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .models import Passage
@@ -72,7 +72,7 @@ class TermMatcher:
         self._vocab = sorted(vocabulary)
         self._row = {w: i for i, w in enumerate(self._vocab)}
         self._vectors = self._load_or_embed(cache_dir)
-        self._other_words: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._other_words: LRUCache[str, np.ndarray] = LRUCache(maxsize=OTHER_WORDS_KEPT)
         self._lock = threading.Lock()  # answers run on several threads
         self._passage_stems = {pid: {stem(w) for w in ws} for pid, ws in self._passage_words.items()}
         self._document_frequency: dict[str, int] = {}
@@ -181,8 +181,6 @@ class TermMatcher:
         """
         with self._lock:
             remembered = {t.word: self._other_words[t.word] for t in terms if t.word in self._other_words}
-            for word in remembered:
-                self._other_words.move_to_end(word)
         unknown = list(dict.fromkeys(t.word for t in terms if t.word not in self._row and t.word not in remembered))
         # One word per call: with dynamic int8 the vector of a text shifts slightly with what it is
         # batched with, and a remembered vector must not depend on the question that brought it.
@@ -190,8 +188,6 @@ class TermMatcher:
         if fresh:
             with self._lock:
                 self._other_words.update(fresh)
-                while len(self._other_words) > OTHER_WORDS_KEPT:
-                    self._other_words.popitem(last=False)
         known = remembered | fresh
         rows = [self._vectors[self._row[t.word]] if t.word in self._row else known[t.word] for t in terms]
         return np.vstack(rows) if rows else np.zeros((0, self._vectors.shape[1]), dtype=np.float32)
