@@ -32,21 +32,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot_answer import answer_question, offer_inline_answer
-from bot_articles import articles, last_sync_html, start
-from bot_conversation import ConversationMemory, reset
-from bot_engine import EngineRunner
-from bot_format import escape, format_passage, shorten
-from bot_journal import JOURNAL_FILE, JournaledUpdateProcessor, JournaledUpdateQueue, UpdateJournal
-from bot_logging import configure_logging
-from bot_policy import Access, OncePerWindow, SlidingWindowLimiter, addressed_question
-from bot_reply import SOURCE_PREFIX, send_html
-from bot_sending import DeliveryUncertain
-from bot_transport import make_bot, serve
-from bot_webhook import TelegramUpdater
 from rag import Engine, RagError, Settings
 from rag.live import LiveEngine, watch_corpus
 from rag.settings import describe_validation_error
+from telegram_bot.answer import answer_question, offer_inline_answer
+from telegram_bot.articles import articles, last_sync_html, start
+from telegram_bot.conversation import ConversationMemory, reset
+from telegram_bot.engine import EngineRunner
+from telegram_bot.format import escape, format_passage, shorten
+from telegram_bot.journal import JOURNAL_FILE, JournaledUpdateProcessor, JournaledUpdateQueue, UpdateJournal
+from telegram_bot.logs import configure_logging
+from telegram_bot.policy import Access, OncePerWindow, SlidingWindowLimiter, addressed_question
+from telegram_bot.reply import SOURCE_PREFIX, send_html
+from telegram_bot.sending import DeliveryUncertain
+from telegram_bot.transport import make_bot, serve
+from telegram_bot.webhook import TelegramUpdater
 
 logger = logging.getLogger("bot")
 

@@ -1,7 +1,7 @@
 """End to end: the real python-telegram-bot Application, polling a loopback Bot API.
 
 Fixtures ``settings`` and ``engine`` (one offline engine over a temp copy of the
-corpus) come from tests/conftest.py.  Each test starts ``bot_transport.serve`` (``run_polling``, exactly as in production, post_init and
+corpus) come from tests/conftest.py.  Each test starts ``telegram_bot.transport.serve`` (``run_polling``, exactly as in production, post_init and
 all) in a thread against ``FakeBotAPI``, feeds it updates as Telegram would, and asserts
 on the Bot API calls the bot made.  Waits are on conditions with time-outs, not sleeps.
 """
@@ -31,12 +31,10 @@ from telegram import Message, Update
 from telegram.ext import Application
 
 import bot
-import bot_logging
-import bot_policy
-import bot_transport
-from bot_journal import JOURNAL_FILE
-from bot_format import format_answer
 from rag import Engine, Settings
+from telegram_bot import logs, policy, transport
+from telegram_bot.format import format_answer
+from telegram_bot.journal import JOURNAL_FILE
 from tests.conftest import free_port, make_settings
 from tests.openai_fake import FakeOpenAI
 from tests.telegram_fake import Call, FakeBotAPI, parse_telegram_html
@@ -62,7 +60,7 @@ class Harness:
 
 @contextmanager
 def running_bot(settings: Settings, engine: Engine, **overrides: Any) -> Iterator[Harness]:
-    """The real Application, via ``bot_transport.serve``, polling a fresh fake until the block ends."""
+    """The real Application, via ``telegram_bot.transport.serve``, polling a fresh fake until the block ends."""
     with FakeBotAPI() as fake:
         settings = settings.model_copy(
             update={"telegram_bot_token": SecretStr(fake.token), "telegram_base_url": fake.base_url, **overrides}
@@ -74,7 +72,7 @@ def running_bot(settings: Settings, engine: Engine, **overrides: Any) -> Iterato
         def serve() -> None:
             asyncio.set_event_loop(loop)
             try:
-                bot_transport.serve(application, settings, stop_signals=None)  # signals belong to the main thread
+                transport.serve(application, settings, stop_signals=None)  # signals belong to the main thread
             except BaseException as exc:  # surfaced in the test below
                 failures.append(exc)
 
@@ -147,7 +145,7 @@ def test_logging_never_shows_the_token(settings: Settings, engine: Engine, caplo
     formatters = {handler: handler.formatter for handler in root.handlers}
     try:
         secret_settings = settings.model_copy(update={"log_level": "DEBUG", "openai_api_key": SecretStr("sk-never-shown")})
-        bot_logging.configure_logging(secret_settings, FakeBotAPI.token)  # what run() does before serving
+        logs.configure_logging(secret_settings, FakeBotAPI.token)  # what run() does before serving
         with running_bot(settings, engine) as h:
             h.send(h.fake.private_message(QUESTION))
             h.replies()
@@ -556,7 +554,7 @@ def test_unusable_corpus_exits_1_with_the_engine_message(start_failures: dict) -
 
 
 def test_sliding_window_limiter() -> None:
-    limiter = bot_policy.SlidingWindowLimiter(limit=2, window_s=60)
+    limiter = policy.SlidingWindowLimiter(limit=2, window_s=60)
     assert limiter.check(1, now=0) == 0 and limiter.check(1, now=10) == 0
     assert limiter.check(1, now=20) == pytest.approx(40)
     assert limiter.check(2, now=20) == 0
@@ -564,22 +562,22 @@ def test_sliding_window_limiter() -> None:
 
 
 def test_one_notice_per_key_per_window() -> None:
-    notices = bot_policy.OncePerWindow(window_s=60)
+    notices = policy.OncePerWindow(window_s=60)
     assert notices.first(("rate", 1), now=0) and not notices.first(("rate", 1), now=59)
     assert notices.first(("access", 1), now=59)  # another kind of notice, its own window
     assert notices.first(("rate", 1), now=60.5)  # a new window: one more notice
 
 
 def test_access_lists() -> None:
-    assert bot_policy.Access(frozenset(), frozenset()).permits(5, 6)
-    access = bot_policy.Access(frozenset({1}), frozenset({-100}))
+    assert policy.Access(frozenset(), frozenset()).permits(5, 6)
+    access = policy.Access(frozenset({1}), frozenset({-100}))
     assert access.permits(1, 99) and access.permits(2, -100) and not access.permits(2, 99)
     assert not access.permits(2, None)  # inline queries have no chat: only listed users
 
 
 def test_base_urls_accept_a_host_or_a_bot_path() -> None:
-    assert bot_transport.base_urls("http://localhost:8081") == ("http://localhost:8081/bot", "http://localhost:8081/file/bot")
-    assert bot_transport.base_urls("http://h/bot/") == ("http://h/bot", "http://h/file/bot")
+    assert transport.base_urls("http://localhost:8081") == ("http://localhost:8081/bot", "http://localhost:8081/file/bot")
+    assert transport.base_urls("http://h/bot/") == ("http://h/bot", "http://h/file/bot")
 
 
 def test_addressed_question_strips_the_mention() -> None:
@@ -588,9 +586,9 @@ def test_addressed_question_strips_the_mention() -> None:
         return Update.de_json({"update_id": 1, **update}, None).message
 
     mention = message(fake.group_message("@articleanswerbot: how many?"))
-    assert bot_policy.addressed_question(mention, "ArticleAnswerBot", fake.bot_id) == "how many?"
+    assert policy.addressed_question(mention, "ArticleAnswerBot", fake.bot_id) == "how many?"
     middle = message(fake.group_message("so @ArticleAnswerBot how many?"))
-    assert bot_policy.addressed_question(middle, "ArticleAnswerBot", fake.bot_id) == "so how many?"
-    assert bot_policy.addressed_question(message(fake.group_message("how many?")), "ArticleAnswerBot", fake.bot_id) is None
+    assert policy.addressed_question(middle, "ArticleAnswerBot", fake.bot_id) == "so how many?"
+    assert policy.addressed_question(message(fake.group_message("how many?")), "ArticleAnswerBot", fake.bot_id) is None
     email = message(fake.group_message("mail x@ArticleAnswerBot.com"))
-    assert bot_policy.addressed_question(email, "ArticleAnswerBot", fake.bot_id) is None
+    assert policy.addressed_question(email, "ArticleAnswerBot", fake.bot_id) is None

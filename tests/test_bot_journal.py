@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot_journal import JOURNAL_FILE, KEEP_S, MAX_REPLAYS, UpdateJournal, update_key
+from telegram_bot.journal import JOURNAL_FILE, KEEP_S, MAX_REPLAYS, UpdateJournal, update_key
 from tests.telegram_fake import FakeBotAPI
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,7 +101,7 @@ def test_a_read_only_data_dir_mount_degrades_to_memory_with_one_line(tmp_path: P
     UpdateJournal.open(data / JOURNAL_FILE).close()  # a journal from an earlier run is there
     script = (
         "import logging, sys; from pathlib import Path; logging.basicConfig(level=logging.INFO);"
-        "from bot_journal import UpdateJournal;"
+        "from telegram_bot.journal import UpdateJournal;"
         f"journal = UpdateJournal.open(Path({str(data)!r}) / {JOURNAL_FILE!r}); print('location=' + journal.location)"
     )
     mount = f"mount --bind {data} {data} && mount -o remount,bind,ro {data}"

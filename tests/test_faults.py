@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 import bot
-from bot_engine import AnswerTimeoutError
-from bot_journal import JOURNAL_FILE
 from rag import Engine, IndexUnavailableError, Settings
 from rag.embeddings import MiniLMEmbedding
+from telegram_bot.engine import AnswerTimeoutError
+from telegram_bot.journal import JOURNAL_FILE
 from tests.conftest import CORPUS, chroma_server_process, make_settings
 from tests.telegram_fake import FakeBotAPI
 from tests.test_bot import QUESTION, cited, running_bot

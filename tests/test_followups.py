@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from telegram import Chat, Message, User
 
-from bot_conversation import ConversationMemory
-from bot_format import format_answer
 from rag import Answer, Engine
 from rag.errors import LLMCircuitOpenError, LLMUnavailableError
 from rag.followup import needs_context
+from telegram_bot.conversation import ConversationMemory
+from telegram_bot.format import format_answer
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, passages_in
 from tests.telegram_fake import parse_telegram_html

@@ -14,8 +14,9 @@ from telegram import Update
 from telegram.ext import Application, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot_sending import RetryingRateLimiter
 from rag import Settings
+
+from .sending import RetryingRateLimiter
 
 logger = logging.getLogger("bot")
 

@@ -8,9 +8,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot_format import escape
 from rag import Document, Engine
 from rag.live import LiveEngine
+
+from .format import escape
 
 EXAMPLES_SHOWN = 5
 

@@ -11,10 +11,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot_conversation import ConversationMemory
-from bot_format import format_answer, html_to_plain, shorten, split_html
-from bot_reply import NO_PREVIEW, markup_refused, send_html, source_keyboard, typing
 from rag import Answer, EmptyQuestionError, QuestionTooLongError, RagError
+
+from .conversation import ConversationMemory
+from .format import format_answer, html_to_plain, shorten, split_html
+from .reply import NO_PREVIEW, markup_refused, send_html, source_keyboard, typing
 
 logger = logging.getLogger("bot")
 

@@ -11,8 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot_format import html_to_plain, split_html
 from rag import Answer
+
+from .format import html_to_plain, split_html
 
 logger = logging.getLogger("bot")
 

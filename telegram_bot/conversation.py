@@ -18,8 +18,9 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot_policy import addressed_question
 from rag import Answer
+
+from .policy import addressed_question
 
 # Enough for every busy group's recent answers; the least recently used are forgotten first.
 ANSWERS_KEPT = 10_000
