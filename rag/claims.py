@@ -1,7 +1,7 @@
 """What a claim asserts that its cited sentence must also say: names, numbers and negations.
 
-Word overlap and embeddings hardly notice a swapped name ("President Vladimir Putin took to social media",
-citing the Zelensky sentence) or an added "not": both keep nearly every word. These checks are generic:
+Word overlap and embeddings hardly notice a swapped name ("Chancellor Schmidt opened the bridge", citing a
+sentence on Mayor Lindqvist) or an added "not": both keep nearly every word. These checks are generic:
 a capitalised word, a number or a negation word present in the claim and absent from the source makes the
 claim unsupported, whatever the article.
 """
@@ -44,7 +44,7 @@ def latin_names(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     """Capitalised words in Latin script, lower-cased, each hyphenated part on its own.
 
     The first word of a sentence is capitalised anyway: it counts only as part of a longer name
-    ("Vladimir Putin took…") or when it is one of the ``known`` names (the article's: "Lavrov said…").
+    ("Helmut Schmidt opened…") or when it is one of the ``known`` names (the article's: "Lindqvist said…").
     One-letter words ("I", the "U" of "U.S.") are left out.
     """
     tokens = _TOKEN.findall(_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text))
@@ -61,14 +61,14 @@ def latin_names(text: str, known: frozenset[str] = frozenset()) -> list[str]:
 
 
 def known_names(texts: list[str]) -> frozenset[str]:
-    """Names the articles write past the start of a sentence and never in lower case ("Lavrov", not "Although")."""
+    """Names the articles write past the start of a sentence and never in lower case ("Lindqvist", not "Although")."""
     capitalised = {name for text in texts for name in latin_names(text)}
     lower = {token for text in texts for token in _TOKEN.findall(text) if token[0].islower()}
     return frozenset(capitalised - lower)
 
 
 def _same_name(claimed: str, written: str) -> bool:
-    """The same name, allowing an ending ("Russia"/"Russian", "Ukraine"/"Ukrainian", "Zelensky"/"Zelenskyy")."""
+    """The same name, allowing an ending ("Austria"/"Austrian", "Kenya"/"Kenyan", "Tchaikovsky"/"Tchaikovskyy")."""
     if claimed == written:
         return True
     shorter = min(len(claimed), len(written))
@@ -95,7 +95,7 @@ def claim_problem(
     ``source_names``: the source's capitalised words, for names a claim writes in Cyrillic;
     ``article_names``: every document's, for a name that opens the claim. Capitals in
     Latin script are read as names only in English: German capitalises every noun, and Spanish writes
-    "Estambul" for Istanbul.
+    "Estambul" for Istanbul, "Londres" for London.
     """
     if not numbers(claim) <= numbers(source):
         return "number"  # a number the cited sentence never states is invented

@@ -19,7 +19,7 @@ _PRONOUNS = frozenset("he him his she her hers it its they them their theirs".sp
 # "how many were exchanged there?"); before a noun ("this exchange") a demonstrative points at the
 # article itself, and "there are" is existential: neither needs context.
 _FINAL_PROFORMS = frozenset("that those there then".split())
-# A message that opens with these continues the previous one ("and soldiers?", "what about Russia?").
+# A message that opens with these continues the previous one ("and the children?", "what about Norway?").
 _CONTINUATIONS = frozenset("and but or also plus so then".split())
 _CONTINUATION_PHRASES = ("what about", "how about", "and what about", "what of")
 # Closed-class words that may be capitalised without being a name ("Did", "Where", "The").
@@ -28,7 +28,7 @@ _FUNCTION_WORDS = _PRONOUNS | _FINAL_PROFORMS | _CONTINUATIONS | frozenset(
     do does did have has had can could will would shall should may might must not no yes of in on at to
     for from by with about as into after before since during than if i you we me my your our""".split()
 )
-# "Why?" and "The date?" are fragments; "Who is Natalia?" (three words) already says what it asks.
+# "Why?" and "The date?" are fragments; "Who is Lindqvist?" (three words) already says what it asks.
 _FRAGMENT_WORDS = 2
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -39,7 +39,7 @@ def _words(text: str) -> list[str]:
 
 
 def _is_name(word: str) -> bool:
-    """A capitalised word that is not a function word: "Zelensky", "Natalia's", "Ukraine"."""
+    """A capitalised word that is not a function word: "Lindqvist", "Anna's", "Norway"."""
     base = re.split(r"['’]", word, maxsplit=1)[0]
     return base[:1].isupper() and base.casefold() not in _FUNCTION_WORDS
 
