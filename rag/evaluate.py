@@ -96,7 +96,8 @@ def score_question(question: EvalQuestion, answer: Answer) -> QuestionResult:
     )
 
 
-def _share(hits: int, total: int) -> float:
+def share(hits: int, total: int) -> float:
+    """hits / total, and 1.0 for an empty set (nothing of that kind to get wrong)."""
     return hits / total if total else 1.0
 
 
@@ -111,12 +112,12 @@ def summarize(results: list[QuestionResult], mode: str) -> EvalReport:
     unanswerable = [r for r in results if not r.answerable]
     ranks = [r.first_relevant_rank for r in answerable]
     return EvalReport(
-        answer_accuracy=_share(sum(r.correct for r in answerable), len(answerable)),
-        citation_precision=_share(sum(r.cited_relevant for r in results), sum(r.cited_total for r in results)),
-        citation_recall=_share(sum(r.cited_relevant > 0 for r in answerable), len(answerable)),
-        refusal_accuracy=_share(sum(r.correct for r in unanswerable), len(unanswerable)),
-        hit_at_1=_share(sum(1 for k in ranks if k is not None and k <= 1), len(answerable)),
-        hit_at_3=_share(sum(1 for k in ranks if k is not None and k <= 3), len(answerable)),
+        answer_accuracy=share(sum(r.correct for r in answerable), len(answerable)),
+        citation_precision=share(sum(r.cited_relevant for r in results), sum(r.cited_total for r in results)),
+        citation_recall=share(sum(r.cited_relevant > 0 for r in answerable), len(answerable)),
+        refusal_accuracy=share(sum(r.correct for r in unanswerable), len(unanswerable)),
+        hit_at_1=share(sum(1 for k in ranks if k is not None and k <= 1), len(answerable)),
+        hit_at_3=share(sum(1 for k in ranks if k is not None and k <= 3), len(answerable)),
         mrr=sum(1 / k for k in ranks if k) / len(answerable) if answerable else 1.0,
         questions=len(results),
         mode=mode,

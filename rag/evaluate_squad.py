@@ -21,6 +21,7 @@ from typing import Any
 
 from .embeddings import MiniLMEmbedding
 from .engine import Engine
+from .evaluate import share
 from .reader import AnswerabilityReader
 from .settings import Settings
 
@@ -62,17 +63,17 @@ class SquadReport:
 
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
 def normalise(text: str) -> str:
     """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
 
 
 def contains_answer(text: str, answers: list[str]) -> bool:
     normalised = normalise(text)
-    return any(normalise(a) and normalise(a) in normalised for a in answers)
+    return any(gold and gold in normalised for gold in map(normalise, answers))
 
 
 def load_sample(directory: Path) -> tuple[dict[str, Path], list[SquadQuestion]]:
@@ -109,10 +110,6 @@ def article_engine(
             engine.close()
 
 
-def _share(hits: int, total: int) -> float:
-    return hits / total if total else 1.0
-
-
 def evaluate_squad(settings: Settings, directory: Path) -> SquadReport:
     """Index each article alone, ask each of its questions, and score as the sample's README says."""
     articles, questions = load_sample(directory)
@@ -136,15 +133,15 @@ def evaluate_squad(settings: Settings, directory: Path) -> SquadReport:
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     per_article = {
-        slug: _share(sum(r.correct for r in results if r.article == slug), sum(r.article == slug for r in results))
+        slug: share(sum(r.correct for r in results if r.article == slug), sum(r.article == slug for r in results))
         for slug in articles
         if any(r.article == slug for r in results)
     }
     return SquadReport(
-        answer_accuracy=_share(sum(r.correct for r in answerable), len(answerable)),
-        refusal_accuracy=_share(sum(r.correct for r in unanswerable), len(unanswerable)),
-        overall=_share(sum(r.correct for r in results), len(results)),
-        top1_accuracy=_share(sum(r.top1_has_answer for r in answerable), len(answerable)),
+        answer_accuracy=share(sum(r.correct for r in answerable), len(answerable)),
+        refusal_accuracy=share(sum(r.correct for r in unanswerable), len(unanswerable)),
+        overall=share(sum(r.correct for r in results), len(results)),
+        top1_accuracy=share(sum(r.top1_has_answer for r in answerable), len(answerable)),
         questions=len(results),
         articles=per_article,
         results=results,
