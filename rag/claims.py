@@ -95,7 +95,7 @@ def claim_problem(
     ``source_names``: the source's capitalised words, for names a claim writes in Cyrillic;
     ``article_names``: every document's, for a name that opens the claim. Capitals in
     Latin script are read as names only in English: German capitalises every noun, and Spanish writes
-    "Estambul" for Istanbul, "Londres" for London.
+    "Londres" for London, "Pekín" for Beijing.
     """
     if not numbers(claim) <= numbers(source):
         return "number"  # a number the cited sentence never states is invented
