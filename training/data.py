@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -293,10 +293,28 @@ def chat_style(question: str, rng: random.Random) -> str:
     return question
 
 
-def make_pairs(items: list[Item], seed: int, synthetic_share: float = 0.7) -> list[Pair]:
-    """Positives, paragraph and BM25 negatives, real and synthetic unanswerables."""
+Reworder = Callable[[str, str, random.Random], "str | None"]  # (question, its sentence, rng) -> other words
+
+
+def make_pairs(
+    items: list[Item], seed: int, synthetic_share: float = 0.7, reworder: Reworder | None = None,
+    reword_share: float = 0.6,
+) -> list[Pair]:
+    """Positives, paragraph and BM25 negatives, real and synthetic unanswerables.
+
+    With a ``reworder`` (training/reword.py), a share of the questions is also asked in other words, against the
+    same sentences and with the same labels: shared words alone must not decide.
+    """
     rng = random.Random(seed)
     pairs: list[Pair] = []
+
+    def also_reworded(question: str, sentence: str, made: list[Pair]) -> None:
+        if reworder is None or rng.random() >= reword_share:
+            return
+        changed = reworder(question, sentence, rng)
+        if changed:
+            made.extend(Pair(changed, p.sentence, p.label, f"reworded-{p.kind}") for p in list(made))
+
     by_article: dict[str, list[Item]] = {}
     for item in items:
         by_article.setdefault(item.article, []).append(item)
@@ -318,16 +336,19 @@ def make_pairs(items: list[Item], seed: int, synthetic_share: float = 0.7) -> li
                 for sentence in list(dict.fromkeys(same_paragraph[:4] + close[:2])):
                     pairs.append(Pair(question, sentence, 0, "real-unanswerable"))
                 continue
-            pairs.append(Pair(question, item.positives[0], 1, "answer"))
+            made = [Pair(question, item.positives[0], 1, "answer")]
             # The closest other sentence always; one from the same paragraph for every other question.
             negatives = close[:1] + (same_paragraph[:1] if rng.random() < 0.5 else [])
-            for sentence in list(dict.fromkeys(negatives)):
-                pairs.append(Pair(question, sentence, 0, "other-sentence"))
+            made += [Pair(question, sentence, 0, "other-sentence") for sentence in dict.fromkeys(negatives)]
+            also_reworded(question, item.positives[0], made)
+            pairs += made
             if rng.random() < synthetic_share:
                 variant = unanswerable_variant(item, rng)
                 if variant:
                     kind, changed = variant
-                    pairs.append(Pair(chat_style(changed, rng), item.positives[0], 0, f"synthetic-{kind}"))
+                    made = [Pair(chat_style(changed, rng), item.positives[0], 0, f"synthetic-{kind}")]
+                    also_reworded(made[0].question, item.positives[0], made)
+                    pairs += made
     rng.shuffle(pairs)
     return pairs
 

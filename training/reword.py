@@ -1,0 +1,140 @@
+"""Questions in other words: the reader must not need the sentence's own words to see that it answers.
+
+SQuAD's crowd workers wrote their questions looking at the paragraph, so most questions reuse its words, and a
+reader trained on them learns to trust shared words: "Where was her boy captured?" scores far below "Where was
+her son captured?". Readers of a news article ask in their own words. ``reword`` replaces words a question shares
+with its answering sentence by a WordNet synonym (the most frequent sense of the word, a synonym readers actually
+use), so training sees the same question with and without the shared words, as an answer and, for the changed
+unanswerable questions, as a non-answer.
+
+WordNet 3.0 is read from its database files (Debian/Ubuntu: ``apt-get install wordnet-base`` puts them in
+``/usr/share/wordnet``; or any WordNet 3.0 ``dict/`` folder). WordNet licence: Princeton University, free to
+use, copy and distribute with its copyright notice; the trained model ships no WordNet data.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_WORDNET = Path("/usr/share/wordnet")
+POS_FILES = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
+# WordNet's own detachment rules (morphy): inflected ending -> base ending, per part of speech.
+DETACH = {
+    "n": [("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
+          ("ies", "y")],
+    "v": [("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", "")],
+    "a": [("er", ""), ("est", ""), ("er", "e"), ("est", "e")],
+    "r": [],
+}
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+@dataclass
+class WordNet:
+    """Synonyms of a word's most frequent sense, from WordNet's index and data files."""
+
+    root: Path = DEFAULT_WORDNET
+    _senses: dict[tuple[str, str], tuple[int, list[int]]] = field(default_factory=dict, repr=False)  # tagged, offsets
+    _exceptions: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    _synsets: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for pos, name in POS_FILES.items():
+            for line in (self.root / f"index.{name}").read_text(encoding="latin-1").splitlines():
+                if line.startswith(" "):
+                    continue  # the licence header
+                parts = line.split()
+                pointers = int(parts[3])
+                tagged = int(parts[5 + pointers])
+                offsets = [int(o) for o in parts[6 + pointers :]]
+                self._senses[(parts[0], pos)] = (tagged, offsets)
+            exceptions = self.root / f"{name}.exc"
+            for line in exceptions.read_text(encoding="latin-1").splitlines():
+                inflected, base, *_ = line.split()
+                self._exceptions[(inflected, pos)] = base
+
+    def base_form(self, word: str, pos: str) -> str | None:
+        """The dictionary form of an inflected word in one part of speech, or None if WordNet lacks it."""
+        if (word, pos) in self._exceptions:
+            base = self._exceptions[(word, pos)]
+            return base if (base, pos) in self._senses else None
+        if (word, pos) in self._senses:
+            return word
+        for ending, base in DETACH[pos]:
+            if word.endswith(ending) and (word[: len(word) - len(ending)] + base, pos) in self._senses:
+                return word[: len(word) - len(ending)] + base
+        return None
+
+    def _lemmas(self, pos: str, offset: int) -> list[str]:
+        key = (pos, offset)
+        if key not in self._synsets:
+            with (self.root / f"data.{POS_FILES[pos]}").open("rb") as data:
+                data.seek(offset)
+                parts = data.readline().decode("latin-1").split()
+            count = int(parts[3], 16)
+            self._synsets[key] = [re.sub(r"\(.*\)$", "", parts[4 + 2 * i]) for i in range(count)]
+        return self._synsets[key]
+
+    def synonyms(self, word: str) -> tuple[str, str, list[str]] | None:
+        """(part of speech, base form, common synonyms) for the word's most frequent sense, or None."""
+        best: tuple[int, str, str] | None = None
+        for pos in POS_FILES:
+            base = self.base_form(word, pos)
+            if base is not None:
+                tagged = self._senses[(base, pos)][0]
+                if best is None or tagged > best[0]:
+                    best = (tagged, pos, base)
+        if best is None:
+            return None
+        _, pos, base = best
+        first_sense = self._senses[(base, pos)][1][0]
+        # A synonym counts when this meaning is one of its own two most frequent ones ("start" for "begin",
+        # not "get"), and it is a word people use (tagged in WordNet's sense-counted corpus).
+        common = []
+        for lemma in self._lemmas(pos, first_sense):
+            tagged, offsets = self._senses.get((lemma.lower(), pos), (0, []))
+            if lemma.lower() != base and lemma.islower() and tagged > 0 and first_sense in offsets[:2]:
+                common.append(lemma.replace("_", " "))
+        return pos, base, common
+
+    def base_forms(self, word: str) -> set[str]:
+        """The word and its dictionary form in every part of speech WordNet knows it in."""
+        return {word} | {b for pos in POS_FILES if (b := self.base_form(word, pos)) is not None}
+
+
+def inflect(synonym: str, word: str, base: str) -> str:
+    """A noun synonym in the word's number ("prisoners" -> "captives")."""
+    if word == base or " " in synonym:
+        return synonym
+    return synonym + ("es" if synonym.endswith(("s", "x", "ch", "sh")) else "s")
+
+
+def reword(question: str, sentence: str, wordnet: WordNet, rng: random.Random, skip: frozenset[str]) -> str | None:
+    """The question with some of the words it shares with the sentence (in any inflection) in other words.
+
+    Names (capitalised words) and the words in ``skip`` (function words) stay; None when nothing was replaced.
+    """
+    shared = {b for w in _WORD.findall(sentence.lower()) for b in wordnet.base_forms(w)}
+    replaced = False
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal replaced
+        word = match.group(0)
+        if not word.islower() or word in skip or len(word) < 3 or rng.random() < 0.35:
+            return word
+        found = wordnet.synonyms(word)
+        if found is None or not found[2] or found[1] not in shared:
+            return word
+        pos, base, common = found
+        # Nouns, and verbs in their base form ("did they begin"): other parts of speech and inflected verbs
+        # came out garbled too often when read by eye ("performed" -> "doed", "largest" -> "big").
+        if pos == "n" and (word == base or word == base + "s") or pos == "v" and word == base:
+            replaced = True
+            return inflect(rng.choice(common), word, base)
+        return word
+
+    changed = _WORD.sub(swap, question)
+    return changed if replaced else None
