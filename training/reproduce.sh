@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The whole recipe of rag/reader_model, seeded, in one command (about 75 minutes on 2 cores):
+# The whole recipe of rag/reader_model, seeded, in one command (about 95 minutes on 2 cores):
+#   apt-get install wordnet-base   # WordNet 3.0 in /usr/share/wordnet, for round 3's reworded questions
 #   pip install torch==2.13.0 && pip install -c constraints.txt -e ".[train]" && bash training/reproduce.sh
 # Round 1 learns from the training pairs; mine.py then asks the real engine what it retrieves for training
-# questions and keeps the candidates round 1 gets wrong; round 2 learns from those; calibrate.py sets the threshold.
+# questions and keeps the candidates round 1 gets wrong; round 2 learns from those; round 3 also sees questions
+# in other words (reword.py), so shared words alone stop deciding; calibrate.py sets the threshold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python training/train.py --out training/work/round1 --work training/work
 cp training/work/round1/reader-int8.onnx training/work/round1/tokenizer.json rag/reader_model/  # mine.py reads with it
 python training/mine.py --out training/work/mined.jsonl
 python training/train.py --base training/work/final --mined training/work/mined.jsonl --lr 3e-5 \
-  --out rag/reader_model --work training/work2
+  --out training/work2/model --work training/work2
+python training/train.py --base training/work2/final --mined training/work/mined.jsonl --mined-share 0.33 \
+  --reword --lr 2e-5 --out rag/reader_model --work training/work3
 python training/calibrate.py
