@@ -21,7 +21,7 @@ from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
 from .extractive import ExtractiveAnswerer, RuleAnswerer
-from .followup import read_with_context
+from .followup import continuation_readings, read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
@@ -234,13 +234,16 @@ class Engine:
         """A follow-up: offline, searched and scored together with the previous question; with a
         language model, first rewritten into a standalone question (the "condense question" step)."""
         together = f"{previous} {text}"
-        standalone = together
+        standalone = None
         deadline = self._llm.budget_deadline() if self._llm else 0.0  # rewriting shares the answer's time budget
         if self._llm:
             try:
                 standalone = self._llm.condense(previous, text, deadline)
             except LLMUnavailableError as exc:
                 log.warning("answer.llm_fallback stage=condense error=%s reason=%s", type(exc).__name__, exc)
+        if standalone is None:
+            readings = continuation_readings(previous, text)  # "and soldiers?": the last question, about soldiers
+            standalone = max(readings, key=self._best_relevance) if readings else together
         log.info("answer.follow_up rewritten=%s chars=%d", standalone != together, len(standalone))
         return replace(self._answer(standalone, started, deadline), question=text, read_as=standalone)
 
@@ -341,6 +344,10 @@ class Engine:
         """Fused retrieval, then ordered by how well each passage answers (the one retrieval step), with the
         offline answerer's draft from that order."""
         return self._offline.read(search_text, self._retriever.retrieve(search_text, self.settings.top_k).evidence)
+
+    def _best_relevance(self, question: str) -> float:
+        """How well the best passage answers the question, as the offline answerer judges it."""
+        return max((e.relevance for e in self.retrieve(question)), default=0.0)
 
     def retrieve(self, question: str) -> list[Evidence]:
         """The evidence ``answer`` would use, best first (for eval and benchmarks); typos are corrected first."""

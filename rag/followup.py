@@ -7,6 +7,11 @@ they do *that*?"), a leading conjunction or "what about" ("*and* soldiers?"), or
 fragment ("Why?", "The date?"). A message with none of these is self-contained and is
 never changed by context. Other languages are left alone offline: the closed classes
 below are English; with a language model the rewrite step reads any language.
+
+An elliptical continuation ("and soldiers?", "what about Norway?") asks the previous
+question again about something else. Offline, ``continuation_readings`` spells out
+each way of reading it (the new phrase in place of each run of the previous question's
+content words); the engine lets the reader model choose the reading it can best answer.
 """
 
 from __future__ import annotations
@@ -26,8 +31,12 @@ _CONTINUATION_PHRASES = ("what about", "how about", "and what about", "what of")
 _FUNCTION_WORDS = _PRONOUNS | _FINAL_PROFORMS | _CONTINUATIONS | frozenset(
     """a an the this these who whom whose what which when where why how is are was were be been being
     do does did have has had can could will would shall should may might must not no yes of in on at to
-    for from by with about as into after before since during than if i you we me my your our""".split()
+    for from by with about as into after before since during than if i you we me my your our many much""".split()
 )
+_DETERMINERS = ("the ", "a ", "an ")
+_WH_WORDS = frozenset("who whom whose what which when where why how".split())
+# "and soldiers?" is a phrase standing for part of the last question; "and where did he go then?" is a question.
+_MAX_PHRASE_WORDS = 4
 # "Why?" and "The date?" are fragments; "Who is Lindqvist?" (three words) already says what it asks.
 _FRAGMENT_WORDS = 2
 
@@ -70,3 +79,54 @@ def read_with_context(question: str, context: str | None) -> str | None:
     if not context or not context.strip() or not needs_context(question):
         return None
     return context.strip()
+
+
+def _continued_phrase(follow_up: str) -> str | None:
+    """The phrase an elliptical continuation asks about ("and the soldiers?" -> "soldiers"), or None."""
+    text = follow_up.strip().rstrip("?!.… ").strip()
+    lowered = text.casefold()
+    for opening in sorted(_CONTINUATION_PHRASES, key=len, reverse=True) + sorted(_CONTINUATIONS):
+        if lowered.startswith(opening + " "):
+            phrase = text[len(opening) :].strip(" ,")
+            break
+    else:
+        return None
+    while phrase.casefold().startswith(_DETERMINERS):
+        phrase = phrase.split(" ", 1)[1] if " " in phrase else ""
+    tokens = _words(phrase)
+    if not tokens or len(tokens) > _MAX_PHRASE_WORDS or tokens[0].casefold() in _WH_WORDS:
+        return None
+    if any(t.casefold() in _PRONOUNS for t in tokens):
+        return None  # "and what did he say?" leans on a name, not on a part of the question
+    return phrase
+
+
+def continuation_readings(previous: str, follow_up: str) -> list[str]:
+    """The previous question with the continuation's phrase in place of each run of its content words.
+
+    "How many civilians were exchanged?" + "and soldiers?" -> "How many soldiers were exchanged?",
+    "How many civilians were soldiers?"; then each single word of a longer run. Empty when the follow-up is no
+    elliptical continuation.
+    """
+    phrase = _continued_phrase(follow_up)
+    if phrase is None:
+        return []
+    runs: list[tuple[int, int]] = []
+    words: list[tuple[int, int]] = []
+    last_named = False
+    for match in _WORD.finditer(previous):
+        word = match.group(0)
+        if word.casefold() in _FUNCTION_WORDS:
+            continue
+        words.append((match.start(), match.end()))
+        named = _is_name(word) and match.start() > 0
+        # "military personnel" and "Sergei Lavrov" are one run each; "Lavrov say" is two.
+        if runs and previous[runs[-1][1] : match.start()].strip() == "" and named == last_named:
+            runs[-1] = (runs[-1][0], match.end())
+        else:
+            runs.append((match.start(), match.end()))
+        last_named = named
+    # Without a parser a run may join a noun and a verb ("the talks take place"): each of its words is tried too.
+    spans = runs + [w for w in words if w not in runs]
+    readings = [previous[:start] + phrase + previous[end:] for start, end in spans]
+    return list(dict.fromkeys(r for r in readings if r.casefold() != previous.casefold()))

@@ -15,7 +15,7 @@ from telegram import Chat, Message, User
 
 from rag import Answer, Engine
 from rag.errors import LLMCircuitOpenError, LLMUnavailableError
-from rag.followup import needs_context
+from rag.followup import continuation_readings, needs_context
 from telegram_bot.conversation import ConversationMemory
 from telegram_bot.format import format_answer
 from tests.conftest import make_settings
@@ -50,6 +50,28 @@ def test_messages_that_lean_on_the_previous_question(message: str) -> None:
 )
 def test_self_contained_questions(message: str) -> None:
     assert not needs_context(message)
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up", "reading"),
+    [
+        (CIVILIANS, SOLDIERS, "How many soldiers were exchanged?"),
+        (CIVILIANS, "and the soldiers?", "How many soldiers were exchanged?"),
+        ("What did Sergei Lavrov say about Italy?", "what about Zelensky?", "What did Zelensky say about Italy?"),
+        ("Where did the talks take place?", "And the exchange?", "Where did the exchange take place?"),
+    ],
+)
+def test_an_elliptical_continuation_is_read_as_the_previous_question_about_its_phrase(
+    previous: str, follow_up: str, reading: str
+) -> None:
+    readings = continuation_readings(previous, follow_up)
+    assert reading in readings
+    assert previous not in readings
+
+
+@pytest.mark.parametrize("follow_up", [WHERE_ANNOUNCED, "and where did he go then?", "and what did he say?", "Why?"])
+def test_a_follow_up_that_is_a_question_of_its_own_has_no_continuation_readings(follow_up: str) -> None:
+    assert continuation_readings(ANNOUNCER, follow_up) == []
 
 
 def test_a_self_contained_question_is_answered_the_same_after_anything(engine: Engine) -> None:
