@@ -2,7 +2,8 @@
 
 Any endpoint that speaks the chat-completions protocol works (OpenAI, Ollama,
 vLLM, llama.cpp server). The drafter retries timeouts, 429s, 5xx and malformed
-output with backoff, within a time budget per answer, then raises
+output with backoff (tenacity; the client's own retries are off so the wait stays
+bounded), within a time budget per answer, then raises
 ``LLMUnavailableError`` so the engine can fall back to the offline answerer. A
 circuit breaker stops asking a model that keeps failing, for a cool-down; a
 refused key (401/403) is reported as such. Its output is never trusted: the
@@ -15,6 +16,7 @@ import logging
 import time
 
 import openai
+import tenacity
 from langchain_core.exceptions import OutputParserException
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
@@ -142,46 +144,57 @@ class LLMDrafter:
     def _invoke(
         self, runnable: Runnable, messages: list[SystemMessage | HumanMessage], purpose: str, deadline: float
     ) -> object:
-        """One model call with bounded retries and exponential backoff, all of it before ``deadline``."""
-        last_error, attempts = "none", 0
-        for attempt in range(self._retries + 1):
-            remaining = deadline - time.monotonic()
-            if remaining < MIN_CALL_SECONDS:
-                break
-            if not self._breaker.allow():
-                raise LLMCircuitOpenError(f"LLM not asked: it failed repeatedly, cool-down of {self._breaker.cooldown:.0f} s")
-            attempts += 1
-            started = time.perf_counter()
-            try:
-                reply = runnable.invoke(messages, timeout=min(self._timeout, remaining))
-            except _REFUSED_KEY as exc:
-                self._breaker.record_failure()
-                # The endpoint's message may quote the key back: only the status is logged.
-                log.error("llm.auth_failed purpose=%s status=%d", purpose, exc.status_code)
-                raise LLMAuthenticationError(f"LLM endpoint refused the API key (HTTP {exc.status_code})") from exc
-            except (*_UNANSWERED, *_MALFORMED) as exc:
-                if isinstance(exc, _UNANSWERED):
-                    self._breaker.record_failure()
-                else:
-                    self._breaker.record_success()
-                last_error = type(exc).__name__
-                log.warning(
-                    "llm.error purpose=%s attempt=%d error=%s seconds=%.2f",
-                    purpose, attempt + 1, last_error, time.perf_counter() - started,
-                )
-                delay = self._base_delay * 2**attempt
-                if attempt < self._retries and time.monotonic() + delay + MIN_CALL_SECONDS < deadline:
-                    time.sleep(delay)
-                continue
-            except openai.APIStatusError as exc:  # 4xx other than 429: retrying will not help
-                self._breaker.record_success()  # it answered, so it is up
-                raise LLMUnavailableError(f"LLM endpoint answered {exc.status_code}") from exc
-            except Exception:
-                self._breaker.record_failure()  # unexpected: never leave a half-open probe hanging
-                raise
-            self._breaker.record_success()
-            log.info("llm.ok purpose=%s attempt=%d seconds=%.2f", purpose, attempt + 1, time.perf_counter() - started)
-            return reply
-        raise LLMUnavailableError(
-            f"LLM failed {attempts} time(s) within the {self._budget:.0f} s budget, last error {last_error}"
+        """One model call, retried with exponential backoff (tenacity) on timeouts, 429s, 5xx and malformed
+        output, as often as ``LLM_MAX_RETRIES`` allows and only while a call could still finish by ``deadline``."""
+
+        def out_of_time(state: tenacity.RetryCallState) -> bool:
+            return time.monotonic() + state.upcoming_sleep + MIN_CALL_SECONDS >= deadline
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type((*_UNANSWERED, *_MALFORMED)),
+            stop=tenacity.stop_after_attempt(self._retries + 1) | out_of_time,
+            wait=tenacity.wait_exponential(multiplier=self._base_delay, exp_base=2, min=self._base_delay),
+            sleep=time.sleep,
         )
+        if deadline - time.monotonic() < MIN_CALL_SECONDS:
+            raise LLMUnavailableError(f"LLM not asked: less than {MIN_CALL_SECONDS} s of the budget left")
+        try:
+            return retrying(self._call_once, runnable, messages, purpose, deadline)
+        except tenacity.RetryError as exc:
+            state = exc.last_attempt
+            raise LLMUnavailableError(
+                f"LLM failed {state.attempt_number} time(s) within the {self._budget:.0f} s budget, "
+                f"last error {type(state.exception()).__name__}"
+            ) from state.exception()
+
+    def _call_once(
+        self, runnable: Runnable, messages: list[SystemMessage | HumanMessage], purpose: str, deadline: float
+    ) -> object:
+        """One call, with what it says about the endpoint's health told to the circuit breaker."""
+        if not self._breaker.allow():
+            raise LLMCircuitOpenError(f"LLM not asked: it failed repeatedly, cool-down of {self._breaker.cooldown:.0f} s")
+        started = time.perf_counter()
+        try:
+            reply = runnable.invoke(messages, timeout=min(self._timeout, max(MIN_CALL_SECONDS, deadline - time.monotonic())))
+        except _REFUSED_KEY as exc:
+            self._breaker.record_failure()
+            # The endpoint's message may quote the key back: only the status is logged.
+            log.error("llm.auth_failed purpose=%s status=%d", purpose, exc.status_code)
+            raise LLMAuthenticationError(f"LLM endpoint refused the API key (HTTP {exc.status_code})") from exc
+        except (*_UNANSWERED, *_MALFORMED) as exc:
+            if isinstance(exc, _UNANSWERED):
+                self._breaker.record_failure()
+            else:
+                self._breaker.record_success()  # it answered, so it is up
+            log.warning("llm.error purpose=%s error=%s seconds=%.2f", purpose, type(exc).__name__,
+                        time.perf_counter() - started)
+            raise
+        except openai.APIStatusError as exc:  # 4xx other than 429: retrying will not help
+            self._breaker.record_success()  # it answered, so it is up
+            raise LLMUnavailableError(f"LLM endpoint answered {exc.status_code}") from exc
+        except Exception:
+            self._breaker.record_failure()  # unexpected: never leave a half-open probe hanging
+            raise
+        self._breaker.record_success()
+        log.info("llm.ok purpose=%s seconds=%.2f", purpose, time.perf_counter() - started)
+        return reply
