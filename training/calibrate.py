@@ -29,7 +29,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data import CALIBRATION_ARTICLES, FUNCTION_WORDS, load_items, split_items, unanswerable_variant  # noqa: E402
+from data import (  # noqa: E402
+    CALIBRATION_ARTICLES, FUNCTION_WORDS, load_items, split_items, unanswerable_variant, write_article,
+)
 from reword import DEFAULT_WORDNET, WordNet, reword  # noqa: E402
 
 from rag.embeddings import MiniLMEmbedding  # noqa: E402
@@ -93,9 +95,7 @@ def write_articles(train_dir: Path, out: Path, reworded_share: float, wordnet: W
             if article["title"] not in CALIBRATION_ARTICLES:
                 continue
             slug = slug_of(article["title"])
-            body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
-            title = article["title"].replace("_", " ")
-            (out / "corpus" / f"{slug}.md").write_text(f"---\ntitle: {title}\n---\n\n{body}\n", encoding="utf-8")
+            write_article(article, out / "corpus" / f"{slug}.md")
             asked = [
                 ({"question": qa["question"], "answerable": not qa.get("is_impossible", False),
                   "answers": sorted({a["text"] for a in qa["answers"]})}, p["context"])

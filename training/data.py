@@ -137,6 +137,13 @@ def _du_items(src: Path, tgt: Path, known_questions: set[str], share: float = 0.
         yield Item(question, f"du:{i // 400}", [sentence], window, window)
 
 
+def write_article(article: dict, path: Path) -> Path:
+    """A SQuAD article as a corpus file the engine reads (front matter with its title, one paragraph a block)."""
+    body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
+    path.write_text(f"---\ntitle: {article['title'].replace('_', ' ')}\n---\n\n{body}\n", encoding="utf-8")
+    return path
+
+
 def _key(question: str) -> str:
     return " ".join(_TOKEN.findall(question.lower()))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data import CALIBRATION_ARTICLES, DROPPED_ARTICLES  # noqa: E402
+from data import CALIBRATION_ARTICLES, DROPPED_ARTICLES, write_article  # noqa: E402
 
 from rag.embeddings import MiniLMEmbedding  # noqa: E402
 from rag.evaluate_squad import article_engine, contains_answer  # noqa: E402
@@ -49,9 +49,7 @@ def main() -> None:
                 title = article["title"]
                 if title in CALIBRATION_ARTICLES or title in DROPPED_ARTICLES:
                     continue
-                path = Path(tmp) / f"{abs(hash(title))}.md"
-                body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
-                path.write_text(f"---\ntitle: {title.replace('_', ' ')}\n---\n\n{body}\n", encoding="utf-8")
+                path = write_article(article, Path(tmp) / f"{abs(hash(title))}.md")
                 questions = [qa for p in article["paragraphs"] for qa in p["qas"]]
                 answerable = [q for q in questions if not q.get("is_impossible")]
                 impossible = [q for q in questions if q.get("is_impossible")]
