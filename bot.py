@@ -45,6 +45,7 @@ from telegram_bot.logs import configure_logging
 from telegram_bot.policy import Access, OncePerWindow, SlidingWindowLimiter, addressed_question
 from telegram_bot.reply import SOURCE_PREFIX, send_html
 from telegram_bot.sending import DeliveryUncertain
+from telegram_bot.settings import TelegramSettings
 from telegram_bot.transport import make_bot, serve
 from telegram_bot.webhook import TelegramUpdater
 
@@ -71,11 +72,6 @@ APOLOGY = "Sorry, something went wrong while answering. Please try again."
 def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
     """The engine as it is now: a corpus change swaps it whole, so take it once per question."""
     return context.application.bot_data["live"].current
-
-
-def bot_token(settings: Settings) -> str:
-    """The token as pasted, minus the spaces or newline that often come with it."""
-    return settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
 
 
 async def send_source(message: Message, context: ContextTypes.DEFAULT_TYPE, n: int | None, passage_id: str) -> bool:
@@ -260,12 +256,13 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 async def post_init(application: Application) -> None:
     """Open the engine (index built or checked now), register commands, replay unanswered updates."""
     settings: Settings = application.bot_data["settings"]
+    telegram: TelegramSettings = application.bot_data["telegram"]
     if "live" not in application.bot_data:
         application.bot_data["live"] = await asyncio.to_thread(LiveEngine.open, settings)
         application.bot_data["owns_engine"] = True
     application.bot_data["watcher"] = watch_corpus(application.bot_data["live"], settings)
     application.bot_data["runner"] = EngineRunner(
-        application.bot_data["live"], settings.telegram_answer_workers, settings.telegram_answer_timeout
+        application.bot_data["live"], telegram.telegram_answer_workers, telegram.telegram_answer_timeout
     )
     await application.bot.set_my_commands(COMMANDS)
     application.update_queue.replay(application.bot)
@@ -273,7 +270,7 @@ async def post_init(application: Application) -> None:
     logger.info(
         "bot.ready username=@%s mode=%s llm_model=%s passages=%d documents=%d index=%s transport=%s",
         application.bot.username, info.mode, info.llm_model, info.passages, len(info.documents),
-        info.index_location, "webhook" if settings.webhook_url else "polling",
+        info.index_location, "webhook" if telegram.webhook_url else "polling",
     )
 
 
@@ -287,14 +284,16 @@ async def post_shutdown(application: Application) -> None:
         application.bot_data["live"].close()
 
 
-def build_application(settings: Settings, engine: Engine | LiveEngine | None = None) -> Application:
+def build_application(
+    settings: Settings, telegram: TelegramSettings, engine: Engine | LiveEngine | None = None
+) -> Application:
     """The Application with every handler; ``engine`` lets tests and benches share one (a plain
     ``Engine`` is answered from as it is; a ``LiveEngine`` also follows changes to the corpus)."""
-    assert bot_token(settings), MISSING_TOKEN
+    assert telegram.token, MISSING_TOKEN
     journal = UpdateJournal.open(settings.data_dir / JOURNAL_FILE)
     application = (
         ApplicationBuilder()
-        .updater(TelegramUpdater(make_bot(settings, bot_token(settings)), JournaledUpdateQueue(journal)))
+        .updater(TelegramUpdater(make_bot(telegram), JournaledUpdateQueue(journal)))
         .concurrent_updates(JournaledUpdateProcessor(journal))  # one slow answer never blocks other users
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -302,9 +301,10 @@ def build_application(settings: Settings, engine: Engine | LiveEngine | None = N
     )
     application.bot_data.update(
         settings=settings,
-        limiter=SlidingWindowLimiter(settings.user_rate_limit),
+        telegram=telegram,
+        limiter=SlidingWindowLimiter(telegram.user_rate_limit),
         notices=OncePerWindow(),
-        access=Access(frozenset(settings.allowed_user_ids), frozenset(settings.allowed_chat_ids)),
+        access=Access(frozenset(telegram.allowed_user_ids), frozenset(telegram.allowed_chat_ids)),
         conversation=ConversationMemory(settings.followup_window_seconds),
     )
     if engine is not None:
@@ -338,14 +338,13 @@ def fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, telegram: TelegramSettings) -> None:
     """Serve the bot with these settings (used by ``python bot.py`` and ``exchange-bot serve``)."""
-    token = bot_token(settings)
-    if not token:
+    if not telegram.token:
         fail(MISSING_TOKEN, 2)
-    configure_logging(settings, token)
+    configure_logging(settings, telegram.token)
     try:
-        serve(build_application(settings), settings)
+        serve(build_application(settings, telegram), telegram)
     except InvalidToken:
         fail("Telegram refused TELEGRAM_BOT_TOKEN: copy the token again from @BotFather (/mybots → API Token).", 2)
     except RagError as err:
@@ -357,10 +356,10 @@ def run(settings: Settings) -> None:
 def main() -> None:
     """Read the settings from the environment and .env, then run."""
     try:
-        settings = Settings()
+        settings, telegram = Settings(), TelegramSettings()
     except ValidationError as err:
         fail(describe_validation_error(err), 2)
-    run(settings)
+    run(settings, telegram)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from telegram.ext import Application
 
 import bot
 from rag import Engine, Settings
+from telegram_bot.settings import TelegramSettings
 from telegram_bot import logs, policy, transport
 from telegram_bot.format import format_answer
 from telegram_bot.journal import JOURNAL_FILE
@@ -60,19 +61,23 @@ class Harness:
 
 @contextmanager
 def running_bot(settings: Settings, engine: Engine, **overrides: Any) -> Iterator[Harness]:
-    """The real Application, via ``telegram_bot.transport.serve``, polling a fresh fake until the block ends."""
+    """The real Application, via ``telegram_bot.transport.serve``, polling a fresh fake until the block ends;
+    ``overrides`` are settings of the bot's or the engine's."""
+    unknown = set(overrides) - set(Settings.model_fields) - set(TelegramSettings.model_fields)
+    assert not unknown, f"no such setting: {unknown}"
     with FakeBotAPI() as fake:
-        settings = settings.model_copy(
-            update={"telegram_bot_token": SecretStr(fake.token), "telegram_base_url": fake.base_url, **overrides}
-        )
-        application = bot.build_application(settings, engine=engine)
+        telegram_values = {"telegram_bot_token": SecretStr(fake.token), "telegram_base_url": fake.base_url}
+        telegram_values.update((k, v) for k, v in overrides.items() if k in TelegramSettings.model_fields)
+        telegram = TelegramSettings(_env_file=None, **telegram_values)
+        settings = settings.model_copy(update={k: v for k, v in overrides.items() if k in Settings.model_fields})
+        application = bot.build_application(settings, telegram, engine=engine)
         loop = asyncio.new_event_loop()
         failures: list[BaseException] = []
 
         def serve() -> None:
             asyncio.set_event_loop(loop)
             try:
-                transport.serve(application, settings, stop_signals=None)  # signals belong to the main thread
+                transport.serve(application, telegram, stop_signals=None)  # signals belong to the main thread
             except BaseException as exc:  # surfaced in the test below
                 failures.append(exc)
 
