@@ -25,7 +25,6 @@ from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -37,15 +36,16 @@ from rag.live import LiveEngine, watch_corpus
 from rag.settings import describe_validation_error
 from telegram_bot.answer import answer_question, offer_inline_answer
 from telegram_bot.articles import articles, last_sync_html, start
-from telegram_bot.conversation import ConversationMemory, reset
+from telegram_bot.conversation import reset
 from telegram_bot.engine import EngineRunner
 from telegram_bot.format import escape, format_passage, shorten
 from telegram_bot.journal import JOURNAL_FILE, JournaledUpdateProcessor, JournaledUpdateQueue, UpdateJournal
 from telegram_bot.logs import configure_logging
-from telegram_bot.policy import Access, OncePerWindow, SlidingWindowLimiter, addressed_question
+from telegram_bot.policy import addressed_question
 from telegram_bot.reply import SOURCE_PREFIX, send_html
 from telegram_bot.sending import DeliveryUncertain
 from telegram_bot.settings import TelegramSettings
+from telegram_bot.state import CONTEXT_TYPES, BotContext, BotState
 from telegram_bot.transport import make_bot, serve
 from telegram_bot.webhook import TelegramUpdater
 
@@ -69,14 +69,9 @@ NON_TEXT_HINT = "I can only read text: please type your question about the artic
 APOLOGY = "Sorry, something went wrong while answering. Please try again."
 
 
-def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
-    """The engine as it is now: a corpus change swaps it whole, so take it once per question."""
-    return context.application.bot_data["live"].current
-
-
-async def send_source(message: Message, context: ContextTypes.DEFAULT_TYPE, n: int | None, passage_id: str) -> bool:
+async def send_source(message: Message, context: BotContext, n: int | None, passage_id: str) -> bool:
     """Reply with the passage behind a citation and its neighbours; False if it is gone."""
-    engine = _engine(context)
+    engine = context.bot_data.engine
     passages = engine.passage_with_context(passage_id, 1)  # in memory: never waits for the index or a model
     if not passages:
         return False
@@ -85,10 +80,10 @@ async def send_source(message: Message, context: ContextTypes.DEFAULT_TYPE, n: i
     return True
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: BotContext) -> None:
     """Stop updates from users and chats outside ALLOWED_USER_IDS / ALLOWED_CHAT_IDS."""
     user, chat = update.effective_user, update.effective_chat
-    if context.application.bot_data["access"].permits(user and user.id, chat and chat.id):
+    if context.bot_data.access.permits(user and user.id, chat and chat.id):
         return
     logger.info("access.denied user=%s chat=%s", user and user.id, chat and chat.id)
     if update.inline_query:
@@ -96,12 +91,12 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif update.callback_query:
         await update.callback_query.answer("Sorry, this bot is not open to you.")
     elif update.message and chat and chat.type == ChatType.PRIVATE:
-        if context.application.bot_data["notices"].first(("access", chat.id)):  # once, then silence
+        if context.bot_data.notices.first(("access", chat.id)):  # once, then silence
             await update.message.reply_text("Sorry, this bot only answers the people it was set up for.")
     raise ApplicationHandlerStop
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """Explain private, group and inline use, including Telegram's privacy mode."""
     name = context.bot.username
     text = (
@@ -114,15 +109,15 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         "and replies to me, never the rest of the conversation; that is all I need, and /ask "
         "always works. The bot's owner can change this with @BotFather /setprivacy.\n\n"
         f"<b>Inline:</b> type @{name} and a question in any chat to send a cited answer there.\n\n"
-        f"Limit: {context.application.bot_data['limiter'].limit} questions a minute per person. "
+        f"Limit: {context.bot_data.limiter.limit} questions a minute per person. "
         "/about shows how I answer."
     )
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
-async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def about(update: Update, context: BotContext) -> None:
     """Show the answering mode, models and index size."""
-    info = _engine(context).info()
+    info = context.bot_data.engine.info()
     mode = f"language model ({info.llm_model})" if info.mode == "llm" else "offline (sentences quoted from the article)"
     text = (
         f"<b>Mode:</b> {escape(mode)}\n<b>Embeddings:</b> {escape(info.embedding_model)}\n"
@@ -130,11 +125,11 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if info.multilingual_model:
         text += f"\n<b>Other languages:</b> {escape(info.multilingual_model)}"
-    text += "\n" + last_sync_html(context.application.bot_data["live"].synced_at)
+    text += "\n" + last_sync_html(context.bot_data.synced_at)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask(update: Update, context: BotContext) -> None:
     """/ask question (or /ask in reply to a message): answer in any chat."""
     message = update.effective_message
     command = message.entities[0] if message.entities else None
@@ -147,19 +142,19 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_question(update, context, question)
 
 
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_text(update: Update, context: BotContext) -> None:
     """In a private chat every text message is a question."""
     await answer_question(update, context, update.effective_message.text)
 
 
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_text(update: Update, context: BotContext) -> None:
     """In groups answer only messages that @mention the bot or reply to it."""
     question = addressed_question(update.effective_message, context.bot.username, context.bot.id)
     if question is not None:
         await answer_question(update, context, question)
 
 
-async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def non_text(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice: a caption is the question; else a hint, in private or when addressed."""
     message = update.effective_message
     private = message.chat.type == ChatType.PRIVATE
@@ -170,12 +165,12 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(NON_TEXT_HINT)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have, in a private chat: point at /help."""
     await update.effective_message.reply_text("I don't know that command. See /help.")
 
 
-async def source_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def source_command(update: Update, context: BotContext) -> None:
     """/source N: the passage behind citation N of the last answer in this chat."""
     message = update.effective_message
     sources: dict[int, str] = context.chat_data.get("sources", {})
@@ -190,12 +185,12 @@ async def source_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await message.reply_text(f"My last answer here has no source [{n}].")
 
 
-async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def source_button(update: Update, context: BotContext) -> None:
     """A Source [n] button: show the full passage under the answer."""
     query = update.callback_query
     _, n, passage_id = query.data.split("|", 2)
     if not isinstance(query.message, Message):  # inline-sent or too old to reply to
-        passages = _engine(context).passage_with_context(passage_id, 0)
+        passages = context.bot_data.engine.passage_with_context(passage_id, 0)
         await query.answer(shorten(passages[0].text, 190) if passages else "Source not found.", show_alert=True)
         return
     with suppress(BadRequest):  # a press replayed after a restart is too old to answer; the source still shows
@@ -204,12 +199,12 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.message.reply_text("That source is no longer in the index.")
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     """A button this bot no longer knows: stop the client's spinner with a word why."""
     await update.callback_query.answer("This button no longer works: ask the question again.")
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """@BotName question in any chat: offer the cited answer as one result."""
     query = update.inline_query
     question = query.query.strip()
@@ -222,12 +217,12 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if len(question) < MIN_INLINE_CHARS:
         await no_results("Type a question about the article")
         return
-    wait = context.application.bot_data["limiter"].check(query.from_user.id)
+    wait = context.bot_data.limiter.check(query.from_user.id)
     if wait:
         await no_results(f"Slow down: try again in {wait:.0f} s")
         return
     try:
-        answer = await context.application.bot_data["runner"].answer(question)
+        answer = await context.bot_data.answers.answer(question)
     except RagError as err:  # empty or too long question, index down: all have a safe message
         await no_results(shorten(err.user_message, 60))
         return
@@ -238,7 +233,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def error_handler(update: object, context: BotContext) -> None:
     """Log the failure with where it happened, and apologise to the user."""
     where = "no update"
     if isinstance(update, Update):
@@ -255,18 +250,16 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def post_init(application: Application) -> None:
     """Open the engine (index built or checked now), register commands, replay unanswered updates."""
-    settings: Settings = application.bot_data["settings"]
-    telegram: TelegramSettings = application.bot_data["telegram"]
-    if "live" not in application.bot_data:
-        application.bot_data["live"] = await asyncio.to_thread(LiveEngine.open, settings)
-        application.bot_data["owns_engine"] = True
-    application.bot_data["watcher"] = watch_corpus(application.bot_data["live"], settings)
-    application.bot_data["runner"] = EngineRunner(
-        application.bot_data["live"], telegram.telegram_answer_workers, telegram.telegram_answer_timeout
-    )
+    state: BotState = application.bot_data
+    settings, telegram = state.settings, state.telegram
+    if state.live is None:
+        state.live = await asyncio.to_thread(LiveEngine.open, settings)
+        state.owns_engine = True
+    state.watcher = watch_corpus(state.live, settings)
+    state.runner = EngineRunner(state.live, telegram.telegram_answer_workers, telegram.telegram_answer_timeout)
     await application.bot.set_my_commands(COMMANDS)
     application.update_queue.replay(application.bot)
-    info = application.bot_data["live"].current.info()
+    info = state.engine.info()
     logger.info(
         "bot.ready username=@%s mode=%s llm_model=%s passages=%d documents=%d index=%s transport=%s",
         application.bot.username, info.mode, info.llm_model, info.passages, len(info.documents),
@@ -276,12 +269,13 @@ async def post_init(application: Application) -> None:
 
 async def post_shutdown(application: Application) -> None:
     """Stop watching the corpus and the answer pool; close the engine if this application opened it."""
-    if application.bot_data.get("watcher"):
-        application.bot_data["watcher"].stop()
-    if "runner" in application.bot_data:  # not when start-up failed before post_init
-        application.bot_data["runner"].close()
-    if application.bot_data.get("owns_engine"):
-        application.bot_data["live"].close()
+    state: BotState = application.bot_data
+    if state.watcher:
+        state.watcher.stop()
+    if state.runner:  # not when start-up failed before post_init
+        state.runner.close()
+    if state.owns_engine and state.live:
+        state.live.close()
 
 
 def build_application(
@@ -293,22 +287,14 @@ def build_application(
     journal = UpdateJournal.open(settings.data_dir / JOURNAL_FILE)
     application = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .updater(TelegramUpdater(make_bot(telegram), JournaledUpdateQueue(journal)))
         .concurrent_updates(JournaledUpdateProcessor(journal))  # one slow answer never blocks other users
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data.update(
-        settings=settings,
-        telegram=telegram,
-        limiter=SlidingWindowLimiter(telegram.user_rate_limit),
-        notices=OncePerWindow(),
-        access=Access(frozenset(telegram.allowed_user_ids), frozenset(telegram.allowed_chat_ids)),
-        conversation=ConversationMemory(settings.followup_window_seconds),
-    )
-    if engine is not None:
-        application.bot_data["live"] = engine if isinstance(engine, LiveEngine) else LiveEngine(engine)
+    application.bot_data.configure(settings, telegram, engine)
 
     # Edits of old questions are not re-answered, and a message the user sent through this
     # bot's inline mode is an answer, not a question.

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from rag import Document, Engine
-from rag.live import LiveEngine
 
 from .format import escape
+
+if TYPE_CHECKING:  # the state holds what this module's handlers read
+    from .state import BotContext
 
 EXAMPLES_SHOWN = 5
 
@@ -50,13 +52,12 @@ def last_sync_html(synced_at: datetime) -> str:
     return f"<b>Last sync:</b> {synced_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Say what the bot knows: the articles, with the newest one's example questions."""
-    live: LiveEngine = context.application.bot_data["live"]
-    await update.effective_message.reply_text(start_html(live.current), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(start_html(context.bot_data.engine), parse_mode=ParseMode.HTML)
 
 
-async def articles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def articles(update: Update, context: BotContext) -> None:
     """/articles: every article with its date and number of passages."""
-    live: LiveEngine = context.application.bot_data["live"]
-    await update.effective_message.reply_text(articles_html(live.current, live.synced_at), parse_mode=ParseMode.HTML)
+    state = context.bot_data
+    await update.effective_message.reply_text(articles_html(state.engine, state.synced_at), parse_mode=ParseMode.HTML)

@@ -12,15 +12,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cachetools import LRUCache
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from rag import Answer
 
 from .policy import addressed_question
+
+if TYPE_CHECKING:  # the state holds the memory; this module's handler reads it there
+    from .state import BotContext
 
 # Enough for every busy group's recent answers; the least recently used are forgotten first.
 ANSWERS_KEPT = 10_000
@@ -84,7 +87,7 @@ class ConversationMemory:
                 del self._answered[key]
 
 
-async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reset(update: Update, context: BotContext) -> None:
     """/reset: the next message is read on its own, not as a follow-up."""
-    context.application.bot_data["conversation"].forget(update.effective_chat.id)
+    context.bot_data.conversation.forget(update.effective_chat.id)
     await update.effective_message.reply_text("Done: your next question starts a new conversation.")

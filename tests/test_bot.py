@@ -132,7 +132,7 @@ def test_private_question_gets_a_cited_reply_with_source_buttons(harness: Harnes
     assert "reply_parameters" not in reply.params  # private chats need no quote
     text = visible(reply)
     # Exactly the engine's answer, formatted: the adapter adds nothing and loses nothing.
-    assert reply.params["text"] == format_answer(harness.application.bot_data["live"].current.answer(QUESTION))
+    assert reply.params["text"] == format_answer(harness.application.bot_data.engine.answer(QUESTION))
     assert "[1]" in text
     assert "Sources — Major Prisoner Exchange" in text
     buttons = [b for row in reply.params["reply_markup"]["inline_keyboard"] for b in row]
@@ -370,7 +370,7 @@ def test_source_button_and_source_command_show_the_passage_with_neighbours(harne
     harness.fake.wait_for_calls("answerCallbackQuery")
     sources = harness.replies(3)[1:]
     passage_id = button["callback_data"].split("|", 2)[2]
-    cited = harness.application.bot_data["live"].current.passage_with_context(passage_id, 0)[0].text
+    cited = harness.application.bot_data.engine.passage_with_context(passage_id, 0)[0].text
     for reply in sources:
         assert reply.params["parse_mode"] == "HTML"
         assert f"<b>{cited}</b>" in reply.params["text"]

@@ -220,7 +220,7 @@ def test_private_chat_follow_up_needs_the_previous_question(harness: Harness) ->
     assert "Severodonetsk" in ask(harness, WHERE_CAPTURED)
     ask(harness, "/reset")
     after_reset = ask(harness, WHERE_CAPTURED)
-    engine: Engine = harness.application.bot_data["live"].current
+    engine: Engine = harness.application.bot_data.engine
     assert "Severodonetsk" not in after_reset
     assert after_reset == parse_telegram_html(format_answer(engine.answer(WHERE_CAPTURED)))  # as if asked first
 
