@@ -80,19 +80,24 @@ async def send_source(message: Message, context: BotContext, n: int | None, pass
     return True
 
 
-async def gate(update: Update, context: BotContext) -> None:
-    """Stop updates from users and chats outside ALLOWED_USER_IDS / ALLOWED_CHAT_IDS."""
+async def refuse_message(update: Update, context: BotContext) -> None:
+    """A private message from outside the allowlists: one notice a minute, then silence."""
+    chat = update.effective_chat
+    logger.info("access.denied user=%s chat=%s", update.effective_user and update.effective_user.id, chat.id)
+    if context.bot_data.notices.first(("access", chat.id)):
+        await update.effective_message.reply_text("Sorry, this bot only answers the people it was set up for.")
+
+
+async def gate_queries(update: Update, context: BotContext) -> None:
+    """Stop inline queries and button presses from outside the allowlists (PTB's handlers for them take no filters)."""
     user, chat = update.effective_user, update.effective_chat
-    if context.bot_data.access.permits(user and user.id, chat and chat.id):
+    if not (update.inline_query or update.callback_query) or context.bot_data.access.permits(user.id, chat and chat.id):
         return
-    logger.info("access.denied user=%s chat=%s", user and user.id, chat and chat.id)
+    logger.info("access.denied user=%s chat=%s", user.id, chat and chat.id)
     if update.inline_query:
         await update.inline_query.answer([], cache_time=0, is_personal=True)
-    elif update.callback_query:
+    else:
         await update.callback_query.answer("Sorry, this bot is not open to you.")
-    elif update.message and chat and chat.type == ChatType.PRIVATE:
-        if context.bot_data.notices.first(("access", chat.id)):  # once, then silence
-            await update.message.reply_text("Sorry, this bot only answers the people it was set up for.")
     raise ApplicationHandlerStop
 
 
@@ -296,22 +301,26 @@ def build_application(
     )
     application.bot_data.configure(settings, telegram, engine)
 
+    # ALLOWED_USER_IDS / ALLOWED_CHAT_IDS; what it turns away falls through to refuse_message (private) or nothing.
+    allowed = application.bot_data.access.messages
     # Edits of old questions are not re-answered, and a message the user sent through this
     # bot's inline mode is an answer, not a question.
-    new_message = filters.UpdateType.MESSAGE & ~filters.VIA_BOT
-    application.add_handler(TypeHandler(Update, gate), group=-1)
-    application.add_handler(CommandHandler("start", start))
-    application.add_handler(CommandHandler("help", help_command))
-    application.add_handler(CommandHandler("about", about))
-    application.add_handler(CommandHandler("articles", articles))
-    application.add_handler(CommandHandler("reset", reset))
-    application.add_handler(CommandHandler("ask", ask))
-    application.add_handler(CommandHandler("source", source_command))
+    new_message = filters.UpdateType.MESSAGE & ~filters.VIA_BOT & allowed
+    application.add_handler(TypeHandler(Update, gate_queries), group=-1)
+    application.add_handler(CommandHandler("start", start, filters=allowed))
+    application.add_handler(CommandHandler("help", help_command, filters=allowed))
+    application.add_handler(CommandHandler("about", about, filters=allowed))
+    application.add_handler(CommandHandler("articles", articles, filters=allowed))
+    application.add_handler(CommandHandler("reset", reset, filters=allowed))
+    application.add_handler(CommandHandler("ask", ask, filters=allowed))
+    application.add_handler(CommandHandler("source", source_command, filters=allowed))
     question = new_message & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(question & filters.ChatType.PRIVATE, private_text))
     application.add_handler(MessageHandler(question & filters.ChatType.GROUPS, group_text))
     application.add_handler(MessageHandler(new_message & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text))
     application.add_handler(MessageHandler(new_message & filters.ChatType.PRIVATE & filters.COMMAND, unknown_command))
+    refused = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~allowed
+    application.add_handler(MessageHandler(refused, refuse_message))
     application.add_handler(InlineQueryHandler(inline_query))
     application.add_handler(CallbackQueryHandler(source_button, pattern=rf"^{SOURCE_PREFIX}\|\d+\|"))
     application.add_handler(CallbackQueryHandler(stale_button))

@@ -578,6 +578,14 @@ def test_access_lists() -> None:
     access = policy.Access(frozenset({1}), frozenset({-100}))
     assert access.permits(1, 99) and access.permits(2, -100) and not access.permits(2, 99)
     assert not access.permits(2, None)  # inline queries have no chat: only listed users
+    fake = FakeBotAPI()
+
+    def admitted(update: dict[str, Any]) -> bool:
+        return bool(access.messages.check_update(Update.de_json({"update_id": 1, **update}, None)))
+
+    assert admitted(fake.private_message("hi", user_id=1)) and admitted(fake.group_message("hi", user_id=1, chat_id=-5))
+    assert admitted(fake.group_message("hi", user_id=2, chat_id=-100)) and not admitted(fake.private_message("hi", user_id=2))
+    assert policy.Access(frozenset(), frozenset()).messages.check_update(Update.de_json({"update_id": 1, **fake.private_message("hi")}, None))
 
 
 def test_base_urls_accept_a_host_or_a_bot_path() -> None:
