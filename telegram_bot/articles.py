@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from telegram import Update
-from telegram.constants import ParseMode
 
 from rag import Document, Engine
 
 from .format import escape
-
-if TYPE_CHECKING:  # the state holds what this module's handlers read
-    from .state import BotContext
 
 EXAMPLES_SHOWN = 5
 
@@ -50,14 +44,3 @@ def articles_html(engine: Engine, synced_at: datetime) -> str:
 
 def last_sync_html(synced_at: datetime) -> str:
     return f"<b>Last sync:</b> {synced_at:%Y-%m-%d %H:%M:%S} UTC"
-
-
-async def start(update: Update, context: BotContext) -> None:
-    """Say what the bot knows: the articles, with the newest one's example questions."""
-    await update.effective_message.reply_text(start_html(context.bot_data.engine), parse_mode=ParseMode.HTML)
-
-
-async def articles(update: Update, context: BotContext) -> None:
-    """/articles: every article with its date and number of passages."""
-    state = context.bot_data
-    await update.effective_message.reply_text(articles_html(state.engine, state.synced_at), parse_mode=ParseMode.HTML)

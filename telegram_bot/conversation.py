@@ -12,18 +12,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from cachetools import LRUCache
-from telegram import Message, Update
+from telegram import Message
 from telegram.constants import ChatType
 
 from rag import Answer
 
 from .policy import addressed_question
-
-if TYPE_CHECKING:  # the state holds the memory; this module's handler reads it there
-    from .state import BotContext
 
 # Enough for every busy group's recent answers; the least recently used are forgotten first.
 ANSWERS_KEPT = 10_000
@@ -85,9 +81,3 @@ class ConversationMemory:
             self._last_private.pop(chat_id, None)
             for key in [key for key in self._answered if key[0] == chat_id]:
                 del self._answered[key]
-
-
-async def reset(update: Update, context: BotContext) -> None:
-    """/reset: the next message is read on its own, not as a follow-up."""
-    context.bot_data.conversation.forget(update.effective_chat.id)
-    await update.effective_message.reply_text("Done: your next question starts a new conversation.")

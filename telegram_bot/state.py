@@ -46,6 +46,15 @@ class BotState:
         if engine is not None:
             self.live = engine if isinstance(engine, LiveEngine) else LiveEngine(engine)
 
+    def close(self) -> None:
+        """Stop watching the corpus and the answer pool; close the engine if post_init opened it."""
+        if self.watcher:
+            self.watcher.stop()
+        if self.runner:  # not when start-up failed before post_init
+            self.runner.close()
+        if self.owns_engine and self.live:
+            self.live.close()
+
     @property
     def engine(self) -> Engine:
         """The engine as it is now: a corpus change swaps it whole, so take it once per question."""

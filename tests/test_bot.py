@@ -33,7 +33,7 @@ from telegram.ext import Application
 import bot
 from rag import Engine, Settings
 from telegram_bot.settings import TelegramSettings
-from telegram_bot import logs, policy, transport
+from telegram_bot import handlers, policy, transport
 from telegram_bot.format import format_answer
 from telegram_bot.journal import JOURNAL_FILE
 from tests.conftest import free_port, make_settings
@@ -150,7 +150,7 @@ def test_logging_never_shows_the_token(settings: Settings, engine: Engine, caplo
     formatters = {handler: handler.formatter for handler in root.handlers}
     try:
         secret_settings = settings.model_copy(update={"log_level": "DEBUG", "openai_api_key": SecretStr("sk-never-shown")})
-        logs.configure_logging(secret_settings, FakeBotAPI.token)  # what run() does before serving
+        bot.configure_logging(secret_settings, TelegramSettings(_env_file=None, telegram_bot_token=FakeBotAPI.token))
         with running_bot(settings, engine) as h:
             h.send(h.fake.private_message(QUESTION))
             h.replies()
@@ -209,7 +209,7 @@ def test_sticker_in_private_gets_a_hint_but_not_in_a_group(harness: Harness) -> 
     harness.send(harness.fake.private_message(None, sticker=True))
 
     [reply] = harness.replies()
-    assert reply.params["text"] == bot.NON_TEXT_HINT and reply.params["chat_id"] == 1001
+    assert reply.params["text"] == handlers.NON_TEXT_HINT and reply.params["chat_id"] == 1001
     assert not [c for c in harness.fake.quiet_for(0.3) if c.method == "sendMessage"]
 
     # In a group, a sticker replying to the bot is addressed to it: it gets the hint too.
@@ -217,7 +217,7 @@ def test_sticker_in_private_gets_a_hint_but_not_in_a_group(harness: Harness) -> 
     bot_message = {"message_id": 7, "date": 0, "chat": chat, "from": harness.fake.bot_user, "text": "An answer."}
     harness.send(harness.fake.group_message(None, sticker=True, reply_to=bot_message))
     [_, hint] = harness.replies(2)
-    assert hint.params["chat_id"] == GROUP and hint.params["text"] == bot.NON_TEXT_HINT
+    assert hint.params["chat_id"] == GROUP and hint.params["text"] == handlers.NON_TEXT_HINT
 
 
 def test_ukrainian_question_offline_gets_the_english_sentence_and_a_note_in_ukrainian(harness: Harness) -> None:
@@ -457,7 +457,7 @@ def test_other_telegram_error_reaches_the_error_handler_and_the_user_gets_an_apo
 
     [apology] = harness.replies()
 
-    assert apology.params["text"] == bot.APOLOGY
+    assert apology.params["text"] == handlers.APOLOGY
     assert "update.failed" in caplog.text and "chat_type=private" in caplog.text
 
 
