@@ -38,7 +38,8 @@ from telegram_bot.format import format_answer
 from telegram_bot.journal import JOURNAL_FILE
 from tests.conftest import free_port, make_settings
 from tests.openai_fake import FakeOpenAI
-from tests.telegram_fake import Call, FakeBotAPI, parse_telegram_html
+from tests.telegram_fake import Call, FakeBotAPI
+from tests.telegram_html import parse_telegram_html
 
 REPO = Path(__file__).resolve().parents[1]
 GROUP = -1001234567890

@@ -20,7 +20,7 @@ from telegram_bot.conversation import ConversationMemory
 from telegram_bot.format import format_answer
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, passages_in
-from tests.telegram_fake import parse_telegram_html
+from tests.telegram_html import parse_telegram_html
 from tests.test_bot import Harness, harness, running_bot, visible, wait_until  # noqa: F401 - harness is a fixture
 
 ANNOUNCER = "Who announced the return of the personnel?"
