@@ -15,6 +15,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
+from telegram.request import BaseRequest
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, InlineQueryHandler
 from telegram.ext import MessageHandler, TypeHandler, filters
 
@@ -72,15 +73,18 @@ async def post_shutdown(application: Application) -> None:
     application.bot_data.close()
 
 
-def build_application(settings: Settings, telegram: TelegramSettings, engine: Engine | LiveEngine | None = None) -> Application:
-    """The Application with every handler; ``engine`` lets tests and benches share one (a plain
-    ``Engine`` is answered from as it is; a ``LiveEngine`` also follows changes to the corpus)."""
+def build_application(
+    settings: Settings, telegram: TelegramSettings, engine: Engine | LiveEngine | None = None,
+    request: BaseRequest | None = None,
+) -> Application:
+    """The Application with every handler; ``engine`` lets tests and benches share one (a plain ``Engine`` is
+    answered from as it is; a ``LiveEngine`` also follows the corpus), ``request`` answers the Bot API in tests."""
     assert telegram.token, MISSING_TOKEN
     journal = UpdateJournal.open(settings.data_dir / JOURNAL_FILE)
     application = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
-        .updater(TelegramUpdater(make_bot(telegram), JournaledUpdateQueue(journal)))
+        .updater(TelegramUpdater(make_bot(telegram, request), JournaledUpdateQueue(journal)))
         .concurrent_updates(JournaledUpdateProcessor(journal))  # one slow answer never blocks other users
         .post_init(post_init)
         .post_shutdown(post_shutdown)
