@@ -31,7 +31,7 @@ from telegram_bot.engine import AnswerTimeoutError
 from telegram_bot.journal import JOURNAL_FILE
 from tests.conftest import CORPUS, chroma_server_process, make_settings
 from tests.telegram_fake import FakeBotAPI
-from tests.test_bot import QUESTION, cited, running_bot
+from tests.telegram_loopback import QUESTION, cited, running_bot
 
 REPO = Path(__file__).resolve().parents[1]
 TIMED_OUT_REPLIES = {AnswerTimeoutError.user_message, IndexUnavailableError.user_message}

@@ -21,7 +21,7 @@ from telegram_bot.format import format_answer
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, passages_in
 from tests.telegram_html import parse_telegram_html
-from tests.test_bot import Harness, harness, running_bot, visible, wait_until  # noqa: F401 - harness is a fixture
+from tests.telegram_loopback import Harness, harness, running_bot, visible, wait_until  # noqa: F401 - harness is a fixture
 
 ANNOUNCER = "Who announced the return of the personnel?"
 WHERE_ANNOUNCED = "Where did he announce it?"

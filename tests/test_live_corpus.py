@@ -17,7 +17,7 @@ from rag import Settings
 from rag.embeddings import MiniLMEmbedding
 from rag.live import CorpusWatcher, LiveEngine
 from tests.conftest import make_settings
-from tests.test_bot import running_bot
+from tests.telegram_loopback import running_bot
 from tests.test_followups import ask
 
 NEW_ARTICLE = """---
