@@ -1,10 +1,8 @@
 #!/usr/bin/env python
-"""Telegram adapter: private chats, groups and inline mode, answering with citations.
+"""The Telegram bot: private chats, groups and inline mode, answering questions about the articles with citations.
 
-Every question goes to the engine's one ``answer`` function; this module only decides
-*whether* to answer (addressing, allowlists, rate limit) and *how* to show it.
-
-Usage: set TELEGRAM_BOT_TOKEN (from @BotFather) and run ``python bot.py``.
+Usage: set TELEGRAM_BOT_TOKEN (from @BotFather) and run ``python bot.py`` (or ``exchange-bot serve``).
+This file builds the Application and starts it; the handlers are in ``telegram_bot/handlers.py``.
 """
 
 from __future__ import annotations
@@ -12,39 +10,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from contextlib import suppress
 from typing import NoReturn
 
 from pydantic import ValidationError
-from telegram import BotCommand, InlineQueryResultsButton, Message, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    InlineQueryHandler,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.request import BaseRequest
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, InlineQueryHandler
+from telegram.ext import MessageHandler, TypeHandler, filters
 
 from rag import Engine, RagError, Settings
 from rag.live import LiveEngine, watch_corpus
 from rag.settings import describe_validation_error
-from telegram_bot.answer import answer_question, offer_inline_answer
-from telegram_bot.articles import articles, last_sync_html, start
-from telegram_bot.conversation import ConversationMemory, reset
+from telegram_bot import handlers
 from telegram_bot.engine import EngineRunner
-from telegram_bot.format import escape, format_passage, shorten
 from telegram_bot.journal import JOURNAL_FILE, JournaledUpdateProcessor, JournaledUpdateQueue, UpdateJournal
-from telegram_bot.logs import configure_logging
-from telegram_bot.policy import Access, OncePerWindow, SlidingWindowLimiter, addressed_question
-from telegram_bot.reply import SOURCE_PREFIX, send_html
-from telegram_bot.sending import DeliveryUncertain
+from telegram_bot.logs import LOG_FORMAT, redact_secrets
+from telegram_bot.reply import SOURCE_PREFIX
+from telegram_bot.settings import TelegramSettings
+from telegram_bot.state import CONTEXT_TYPES, BotState
 from telegram_bot.transport import make_bot, serve
 from telegram_bot.webhook import TelegramUpdater
 
@@ -54,282 +38,78 @@ MISSING_TOKEN = (
     "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
     "then put TELEGRAM_BOT_TOKEN=<token> in the environment or in .env."
 )
-COMMANDS = [
-    BotCommand("start", "What I know and example questions"),
-    BotCommand("help", "How to ask, in private and in groups"),
-    BotCommand("ask", "Ask a question: /ask <question>"),
-    BotCommand("source", "Full passage behind citation N: /source N"),
-    BotCommand("articles", "The articles I answer from"),
-    BotCommand("reset", "Forget the conversation: the next question stands alone"),
-    BotCommand("about", "Mode, model, index and last sync"),
-]
-MIN_INLINE_CHARS = 3
-NON_TEXT_HINT = "I can only read text: please type your question about the article (or put it in the caption)."
-APOLOGY = "Sorry, something went wrong while answering. Please try again."
 
 
-def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
-    """The engine as it is now: a corpus change swaps it whole, so take it once per question."""
-    return context.application.bot_data["live"].current
-
-
-def bot_token(settings: Settings) -> str:
-    """The token as pasted, minus the spaces or newline that often come with it."""
-    return settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
-
-
-async def send_source(message: Message, context: ContextTypes.DEFAULT_TYPE, n: int | None, passage_id: str) -> bool:
-    """Reply with the passage behind a citation and its neighbours; False if it is gone."""
-    engine = _engine(context)
-    passages = engine.passage_with_context(passage_id, 1)  # in memory: never waits for the index or a model
-    if not passages:
-        return False
-    document = engine.document(passages[0].doc_id)
-    await send_html(message, format_passage(passages, passage_id, n=n, title=document.title if document else None))
-    return True
-
-
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop updates from users and chats outside ALLOWED_USER_IDS / ALLOWED_CHAT_IDS."""
-    user, chat = update.effective_user, update.effective_chat
-    if context.application.bot_data["access"].permits(user and user.id, chat and chat.id):
-        return
-    logger.info("access.denied user=%s chat=%s", user and user.id, chat and chat.id)
-    if update.inline_query:
-        await update.inline_query.answer([], cache_time=0, is_personal=True)
-    elif update.callback_query:
-        await update.callback_query.answer("Sorry, this bot is not open to you.")
-    elif update.message and chat and chat.type == ChatType.PRIVATE:
-        if context.application.bot_data["notices"].first(("access", chat.id)):  # once, then silence
-            await update.message.reply_text("Sorry, this bot only answers the people it was set up for.")
-    raise ApplicationHandlerStop
-
-
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explain private, group and inline use, including Telegram's privacy mode."""
-    name = context.bot.username
-    text = (
-        "<b>Private chat:</b> send any question about the article; I answer with [n] markers "
-        "and quote my sources. Tap a source button, or send /source N, for the full passage.\n\n"
-        f"<b>Groups:</b> I answer only when you @mention me (@{name} question), reply to one of "
-        f"my messages, or use /ask question (/ask@{name} question when several bots are there). "
-        "Other messages are left alone.\n\n"
-        "<b>Privacy mode:</b> by default Telegram shows me only commands, messages that mention me "
-        "and replies to me, never the rest of the conversation; that is all I need, and /ask "
-        "always works. The bot's owner can change this with @BotFather /setprivacy.\n\n"
-        f"<b>Inline:</b> type @{name} and a question in any chat to send a cited answer there.\n\n"
-        f"Limit: {context.application.bot_data['limiter'].limit} questions a minute per person. "
-        "/about shows how I answer."
-    )
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
-
-
-async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show the answering mode, models and index size."""
-    info = _engine(context).info()
-    mode = f"language model ({info.llm_model})" if info.mode == "llm" else "offline (sentences quoted from the article)"
-    text = (
-        f"<b>Mode:</b> {escape(mode)}\n<b>Embeddings:</b> {escape(info.embedding_model)}\n"
-        f"<b>Index:</b> {info.passages} passages from {len(info.documents)} article(s)"
-    )
-    if info.multilingual_model:
-        text += f"\n<b>Other languages:</b> {escape(info.multilingual_model)}"
-    text += "\n" + last_sync_html(context.application.bot_data["live"].synced_at)
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
-
-
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/ask question (or /ask in reply to a message): answer in any chat."""
-    message = update.effective_message
-    command = message.entities[0] if message.entities else None
-    question = message.text[command.length :].strip() if command else " ".join(context.args or ())
-    if not question and message.reply_to_message:
-        question = message.reply_to_message.text or message.reply_to_message.caption or ""
-    if not question:
-        await message.reply_text("Usage: /ask <question about the article>")
-        return
-    await answer_question(update, context, question)
-
-
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In a private chat every text message is a question."""
-    await answer_question(update, context, update.effective_message.text)
-
-
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In groups answer only messages that @mention the bot or reply to it."""
-    question = addressed_question(update.effective_message, context.bot.username, context.bot.id)
-    if question is not None:
-        await answer_question(update, context, question)
-
-
-async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice: a caption is the question; else a hint, in private or when addressed."""
-    message = update.effective_message
-    private = message.chat.type == ChatType.PRIVATE
-    question = message.caption if private else addressed_question(message, context.bot.username, context.bot.id)
-    if question and question.strip():
-        await answer_question(update, context, question)
-    elif private or question is not None:
-        await message.reply_text(NON_TEXT_HINT)
-
-
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command the bot does not have, in a private chat: point at /help."""
-    await update.effective_message.reply_text("I don't know that command. See /help.")
-
-
-async def source_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/source N: the passage behind citation N of the last answer in this chat."""
-    message = update.effective_message
-    sources: dict[int, str] = context.chat_data.get("sources", {})
-    try:
-        n = int(context.args[0]) if context.args else 0  # not str.isdigit(): it takes "²" for a digit
-    except ValueError:
-        n = 0
-    if n < 1:
-        await message.reply_text("Usage: /source N, for citation [N] of my last answer here.")
-        return
-    if n not in sources or not await send_source(message, context, n, sources[n]):
-        await message.reply_text(f"My last answer here has no source [{n}].")
-
-
-async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A Source [n] button: show the full passage under the answer."""
-    query = update.callback_query
-    _, n, passage_id = query.data.split("|", 2)
-    if not isinstance(query.message, Message):  # inline-sent or too old to reply to
-        passages = _engine(context).passage_with_context(passage_id, 0)
-        await query.answer(shorten(passages[0].text, 190) if passages else "Source not found.", show_alert=True)
-        return
-    with suppress(BadRequest):  # a press replayed after a restart is too old to answer; the source still shows
-        await query.answer()
-    if not await send_source(query.message, context, int(n), passage_id):
-        await query.message.reply_text("That source is no longer in the index.")
-
-
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button this bot no longer knows: stop the client's spinner with a word why."""
-    await update.callback_query.answer("This button no longer works: ask the question again.")
-
-
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """@BotName question in any chat: offer the cited answer as one result."""
-    query = update.inline_query
-    question = query.query.strip()
-
-    async def no_results(hint: str) -> None:
-        # No results, but a button in their place says why (it opens a private chat).
-        button = InlineQueryResultsButton(hint, start_parameter="inline")
-        await query.answer([], cache_time=0, is_personal=True, button=button)
-
-    if len(question) < MIN_INLINE_CHARS:
-        await no_results("Type a question about the article")
-        return
-    wait = context.application.bot_data["limiter"].check(query.from_user.id)
-    if wait:
-        await no_results(f"Slow down: try again in {wait:.0f} s")
-        return
-    try:
-        answer = await context.application.bot_data["runner"].answer(question)
-    except RagError as err:  # empty or too long question, index down: all have a safe message
-        await no_results(shorten(err.user_message, 60))
-        return
-    await offer_inline_answer(query, question, answer)
-    logger.info(
-        "inline.answered user=%s mode=%s grounded=%s engine_ms=%.0f",
-        query.from_user.id, answer.mode, answer.grounded, answer.latency_ms,
-    )
-
-
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with where it happened, and apologise to the user."""
-    where = "no update"
-    if isinstance(update, Update):
-        chat = update.effective_chat
-        where = f"update={update.update_id} chat_type={chat and chat.type} chat={chat and chat.id}"
-    if isinstance(context.error, DeliveryUncertain):  # the reply probably arrived: a "sorry" would be wrong
-        logger.warning("update.reply_uncertain %s", where)
-        return
-    logger.error("update.failed %s error=%r", where, context.error, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message:
-        with suppress(TelegramError):
-            await update.effective_message.reply_text(APOLOGY)
+def configure_logging(settings: Settings, telegram: TelegramSettings) -> None:
+    """Key=value lines at LOG_LEVEL; no line or traceback carries the bot token or the API key."""
+    logging.basicConfig(format=LOG_FORMAT, level=settings.log_level)
+    # httpx logs every request URL at INFO, and the URL contains the bot token; the others log their internals.
+    for chatty in ("httpx", "httpx2", "chromadb", "bm25s"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    redact_secrets([telegram.token, api_key])
 
 
 async def post_init(application: Application) -> None:
-    """Open the engine (index built or checked now), register commands, replay unanswered updates."""
-    settings: Settings = application.bot_data["settings"]
-    if "live" not in application.bot_data:
-        application.bot_data["live"] = await asyncio.to_thread(LiveEngine.open, settings)
-        application.bot_data["owns_engine"] = True
-    application.bot_data["watcher"] = watch_corpus(application.bot_data["live"], settings)
-    application.bot_data["runner"] = EngineRunner(
-        application.bot_data["live"], settings.telegram_answer_workers, settings.telegram_answer_timeout
-    )
-    await application.bot.set_my_commands(COMMANDS)
+    """Open the engine once (index built or checked now), register the commands, replay unanswered updates."""
+    state: BotState = application.bot_data
+    if state.live is None:
+        state.live = await asyncio.to_thread(LiveEngine.open, state.settings)
+        state.owns_engine = True
+    state.watcher = watch_corpus(state.live, state.settings)
+    state.runner = EngineRunner(state.live, state.telegram.telegram_answer_workers, state.telegram.telegram_answer_timeout)
+    await application.bot.set_my_commands([BotCommand(name, about) for name, (about, _) in handlers.COMMANDS.items()])
     application.update_queue.replay(application.bot)
-    info = application.bot_data["live"].current.info()
+    info = state.engine.info()
     logger.info(
         "bot.ready username=@%s mode=%s llm_model=%s passages=%d documents=%d index=%s transport=%s",
         application.bot.username, info.mode, info.llm_model, info.passages, len(info.documents),
-        info.index_location, "webhook" if settings.webhook_url else "polling",
+        info.index_location, "webhook" if state.telegram.webhook_url else "polling",
     )
 
 
 async def post_shutdown(application: Application) -> None:
-    """Stop watching the corpus and the answer pool; close the engine if this application opened it."""
-    if application.bot_data.get("watcher"):
-        application.bot_data["watcher"].stop()
-    if "runner" in application.bot_data:  # not when start-up failed before post_init
-        application.bot_data["runner"].close()
-    if application.bot_data.get("owns_engine"):
-        application.bot_data["live"].close()
+    """Stop watching the corpus and the answer pool; close the engine if post_init opened it."""
+    application.bot_data.close()
 
 
-def build_application(settings: Settings, engine: Engine | LiveEngine | None = None) -> Application:
-    """The Application with every handler; ``engine`` lets tests and benches share one (a plain
-    ``Engine`` is answered from as it is; a ``LiveEngine`` also follows changes to the corpus)."""
-    assert bot_token(settings), MISSING_TOKEN
+def build_application(
+    settings: Settings, telegram: TelegramSettings, engine: Engine | LiveEngine | None = None,
+    request: BaseRequest | None = None,
+) -> Application:
+    """The Application with every handler; ``engine`` lets tests and benches share one (a plain ``Engine`` is
+    answered from as it is; a ``LiveEngine`` also follows the corpus), ``request`` answers the Bot API in tests."""
+    assert telegram.token, MISSING_TOKEN
     journal = UpdateJournal.open(settings.data_dir / JOURNAL_FILE)
     application = (
         ApplicationBuilder()
-        .updater(TelegramUpdater(make_bot(settings, bot_token(settings)), JournaledUpdateQueue(journal)))
+        .context_types(CONTEXT_TYPES)
+        .updater(TelegramUpdater(make_bot(telegram, request), JournaledUpdateQueue(journal)))
         .concurrent_updates(JournaledUpdateProcessor(journal))  # one slow answer never blocks other users
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data.update(
-        settings=settings,
-        limiter=SlidingWindowLimiter(settings.user_rate_limit),
-        notices=OncePerWindow(),
-        access=Access(frozenset(settings.allowed_user_ids), frozenset(settings.allowed_chat_ids)),
-        conversation=ConversationMemory(settings.followup_window_seconds),
-    )
-    if engine is not None:
-        application.bot_data["live"] = engine if isinstance(engine, LiveEngine) else LiveEngine(engine)
+    application.bot_data.configure(settings, telegram, engine)
 
+    allowed = application.bot_data.access.messages  # ALLOWED_USER_IDS / ALLOWED_CHAT_IDS (all when unset)
     # Edits of old questions are not re-answered, and a message the user sent through this
     # bot's inline mode is an answer, not a question.
-    new_message = filters.UpdateType.MESSAGE & ~filters.VIA_BOT
-    application.add_handler(TypeHandler(Update, gate), group=-1)
-    application.add_handler(CommandHandler("start", start))
-    application.add_handler(CommandHandler("help", help_command))
-    application.add_handler(CommandHandler("about", about))
-    application.add_handler(CommandHandler("articles", articles))
-    application.add_handler(CommandHandler("reset", reset))
-    application.add_handler(CommandHandler("ask", ask))
-    application.add_handler(CommandHandler("source", source_command))
-    question = new_message & filters.TEXT & ~filters.COMMAND
-    application.add_handler(MessageHandler(question & filters.ChatType.PRIVATE, private_text))
-    application.add_handler(MessageHandler(question & filters.ChatType.GROUPS, group_text))
-    application.add_handler(MessageHandler(new_message & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text))
-    application.add_handler(MessageHandler(new_message & filters.ChatType.PRIVATE & filters.COMMAND, unknown_command))
-    application.add_handler(InlineQueryHandler(inline_query))
-    application.add_handler(CallbackQueryHandler(source_button, pattern=rf"^{SOURCE_PREFIX}\|\d+\|"))
-    application.add_handler(CallbackQueryHandler(stale_button))
-    application.add_error_handler(error_handler)
+    new_message = filters.UpdateType.MESSAGE & ~filters.VIA_BOT & allowed
+    question, private = new_message & filters.TEXT & ~filters.COMMAND, filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, handlers.gate_queries), group=-1)
+    for name, (_, callback) in handlers.COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback, filters=allowed))
+    application.add_handler(MessageHandler(question & private, handlers.private_text))
+    application.add_handler(MessageHandler(question & filters.ChatType.GROUPS, handlers.group_text))
+    application.add_handler(MessageHandler(new_message & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.non_text))
+    application.add_handler(MessageHandler(new_message & private & filters.COMMAND, handlers.unknown_command))
+    refused = filters.UpdateType.MESSAGE & private & ~allowed  # in groups: silence
+    application.add_handler(MessageHandler(refused, handlers.refuse_message))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_handler(CallbackQueryHandler(handlers.source_button, pattern=rf"^{SOURCE_PREFIX}\|\d+\|"))
+    application.add_handler(CallbackQueryHandler(handlers.stale_button))
+    application.add_error_handler(handlers.error_handler)
     return application
 
 
@@ -338,29 +118,23 @@ def fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-def run(settings: Settings) -> None:
-    """Serve the bot with these settings (used by ``python bot.py`` and ``exchange-bot serve``)."""
-    token = bot_token(settings)
-    if not token:
-        fail(MISSING_TOKEN, 2)
-    configure_logging(settings, token)
+def main() -> None:
+    """Read the settings from the environment and .env, then serve until stopped (``exchange-bot serve`` too)."""
     try:
-        serve(build_application(settings), settings)
+        settings, telegram = Settings(), TelegramSettings()
+    except ValidationError as err:
+        fail(describe_validation_error(err), 2)
+    if not telegram.token:
+        fail(MISSING_TOKEN, 2)
+    configure_logging(settings, telegram)
+    try:
+        serve(build_application(settings, telegram), telegram)
     except InvalidToken:
         fail("Telegram refused TELEGRAM_BOT_TOKEN: copy the token again from @BotFather (/mybots → API Token).", 2)
     except RagError as err:
         fail(f"Cannot start: {err.user_message} ({err})", 1)
     except NetworkError as err:
         fail(f"Cannot reach the Telegram Bot API: {err}", 1)
-
-
-def main() -> None:
-    """Read the settings from the environment and .env, then run."""
-    try:
-        settings = Settings()
-    except ValidationError as err:
-        fail(describe_validation_error(err), 2)
-    run(settings)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from rag.settings import Settings
+from telegram_bot.settings import TelegramSettings
 
 # Settings the bench hands to child processes (bot, start-up probe) as environment variables.
 _CHILD_SETTINGS = (
@@ -77,9 +78,11 @@ def with_data_dir(settings: Settings, data_dir: Path, corpus_dir: Path | None = 
 
 
 def child_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """Environment for a child process that reads ``Settings()``: these settings, not the parent's .env."""
-    # Every setting the child would read comes from ``settings``; none leaks in from the parent's environment.
-    env = {key: value for key, value in os.environ.items() if key.lower() not in Settings.model_fields}
+    """Environment for a child process that reads ``Settings()`` (and the bot's ``TelegramSettings()``): these
+    settings and ``extra``, not the parent's .env."""
+    # Every setting the child would read comes from here; none leaks in from the parent's environment.
+    ours = Settings.model_fields.keys() | TelegramSettings.model_fields.keys()
+    env = {key: value for key, value in os.environ.items() if key.lower() not in ours}
     for name in _CHILD_SETTINGS:
         value = getattr(settings, name)
         if value is not None:

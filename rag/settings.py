@@ -1,17 +1,17 @@
-"""The one settings object: environment variables and an optional ``.env`` file."""
+"""The engine's settings: environment variables and an optional ``.env`` file."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Every knob of the engine, the CLI and the bot.
+    """Every knob of the engine and the CLI (the Telegram bot's own are ``telegram_bot.settings.TelegramSettings``).
 
     Names map to upper-case environment variables (``corpus_dir`` ← ``CORPUS_DIR``).
     """
@@ -91,49 +91,12 @@ class Settings(BaseSettings):
         60.0, ge=0, description="Seconds the LLM is left alone after LLM_BREAKER_FAILURES; then one call probes it."
     )
 
-    # Telegram
-    telegram_bot_token: SecretStr | None = Field(None, description="Token from @BotFather.")
-    telegram_base_url: str | None = Field(None, description="Bot API base URL (a local Bot API server, or tests).")
-    webhook_url: str | None = Field(None, description="Public HTTPS URL; when set the bot uses a webhook.")
-    webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram sends with each webhook call.")
-    webhook_listen: str = Field("0.0.0.0", description="Address the webhook server listens on.")
-    webhook_port: int = Field(8443, ge=1, le=65535, description="Port the webhook server listens on.")
-    drop_pending_updates: bool = Field(True, description="Skip messages sent while the bot was down.")
-    allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, description="If set, only these users may ask.")
-    allowed_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, description="If set, only these chats may ask.")
-    user_rate_limit: int = Field(10, ge=1, description="Questions one user may ask per minute.")
-    telegram_max_rate: float = Field(
-        30.0, ge=0, description="Messages per second the bot sends overall, as Telegram allows (0 = no limit)."
-    )
-    telegram_send_retry_s: float = Field(
-        30.0, ge=0, description="Seconds the bot keeps retrying a Bot API call that failed with 5xx or a network error."
-    )
-    telegram_answer_workers: int = Field(
-        4, ge=1, le=64, description="Threads answering questions at once in the bot (commands never wait for them)."
-    )
-    telegram_answer_timeout: float = Field(
-        25.0, gt=0, description="Seconds the bot waits for an answer before asking the user to try again."
-    )
-
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
-    @field_validator("allowed_user_ids", "allowed_chat_ids", mode="before")
-    @classmethod
-    def _split_ids(cls, value: object) -> object:
-        """Accept ``"1,2,3"`` from the environment as well as a JSON list."""
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, int):
-            return [value]
-        return value
-
-    @field_validator("telegram_bot_token", "openai_api_key", "webhook_secret", mode="before")
+    @field_validator("openai_api_key", mode="before")
     @classmethod
     def _strip_secret(cls, value: object) -> object:
-        """A token pasted with a trailing space or newline is still the token (and "" is none)."""
-        if isinstance(value, str):
-            return value.strip() or None
-        return value
+        return strip_secret(value)
 
     @field_validator("embedding_threads")
     @classmethod
@@ -156,6 +119,15 @@ class Settings(BaseSettings):
     def llm_enabled(self) -> bool:
         """LLM mode is on when a key or an OpenAI-compatible base URL is configured."""
         return bool(self.openai_api_key or self.openai_base_url)
+
+
+def strip_secret(value: object) -> object:
+    """A key or token pasted with a trailing space or newline is still the key (and "" is none)."""
+    if isinstance(value, SecretStr):  # given in code rather than read from the environment
+        value = value.get_secret_value()
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
 
 
 def describe_validation_error(error: ValidationError) -> str:

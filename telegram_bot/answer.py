@@ -9,34 +9,34 @@ import time
 from telegram import InlineQuery, InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from rag import Answer, EmptyQuestionError, QuestionTooLongError, RagError
 
 from .conversation import ConversationMemory
 from .format import format_answer, html_to_plain, shorten, split_html
 from .reply import NO_PREVIEW, markup_refused, send_html, source_keyboard, typing
+from .state import BotContext
 
 logger = logging.getLogger("bot")
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer_question(update: Update, context: BotContext, question: str) -> None:
     """Rate-limit, ask the engine in its own pool, and reply with the cited answer."""
     # The sender is a user, or a chat when someone posts on a channel's or group's behalf.
     message, user = update.effective_message, update.effective_sender
     assert message is not None and user is not None
-    wait = context.application.bot_data["limiter"].check(user.id)
+    wait = context.bot_data.limiter.check(user.id)
     if wait:
         logger.info("question.rate_limited user=%s chat_type=%s wait_s=%.0f", user.id, message.chat.type, wait)
-        if context.application.bot_data["notices"].first(("rate", user.id)):  # then silence until the window ends
+        if context.bot_data.notices.first(("rate", user.id)):  # then silence until the window ends
             await message.reply_text(f"You're asking quickly — please wait {wait:.0f} s and try again.")
         return
     started = time.perf_counter()
-    conversation: ConversationMemory = context.application.bot_data["conversation"]
+    conversation: ConversationMemory = context.bot_data.conversation
     previous = conversation.context_for(message, question, context.bot.username, context.bot.id)
     try:
         async with typing(message):
-            answer = await context.application.bot_data["runner"].answer(question, previous)
+            answer = await context.bot_data.answers.answer(question, previous)
     except (EmptyQuestionError, QuestionTooLongError) as err:
         await message.reply_text(err.user_message)
         return

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import Update
-from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from rag import Document, Engine
-from rag.live import LiveEngine
 
 from .format import escape
 
@@ -48,15 +44,3 @@ def articles_html(engine: Engine, synced_at: datetime) -> str:
 
 def last_sync_html(synced_at: datetime) -> str:
     return f"<b>Last sync:</b> {synced_at:%Y-%m-%d %H:%M:%S} UTC"
-
-
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Say what the bot knows: the articles, with the newest one's example questions."""
-    live: LiveEngine = context.application.bot_data["live"]
-    await update.effective_message.reply_text(start_html(live.current), parse_mode=ParseMode.HTML)
-
-
-async def articles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/articles: every article with its date and number of passages."""
-    live: LiveEngine = context.application.bot_data["live"]
-    await update.effective_message.reply_text(articles_html(live.current, live.synced_at), parse_mode=ParseMode.HTML)

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cachetools import LRUCache
-from telegram import Message, Update
+from telegram import Message
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from rag import Answer
 
@@ -82,9 +81,3 @@ class ConversationMemory:
             self._last_private.pop(chat_id, None)
             for key in [key for key in self._answered if key[0] == chat_id]:
                 del self._answered[key]
-
-
-async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reset: the next message is read on its own, not as a follow-up."""
-    context.application.bot_data["conversation"].forget(update.effective_chat.id)
-    await update.effective_message.reply_text("Done: your next question starts a new conversation.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from rag import Settings
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class RedactingFormatter(logging.Formatter):
@@ -23,13 +23,8 @@ class RedactingFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(settings: Settings, token: str) -> None:
-    logging.basicConfig(level=settings.log_level)
-    # httpx logs every request URL at INFO, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    for chatty in ("httpx2", "chromadb", "bm25s"):  # the LLM client's transport and libraries' internals
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", [token, api_key])
+def redact_secrets(secrets: Sequence[str]) -> None:
+    """Every handler of the root logger writes ``LOG_FORMAT`` lines with ``secrets`` blanked out."""
+    formatter = RedactingFormatter(LOG_FORMAT, secrets)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)

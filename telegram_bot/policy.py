@@ -9,6 +9,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from telegram import Message, MessageEntity
+from telegram.ext import filters
 
 
 @dataclass
@@ -62,7 +63,15 @@ class Access:
     users: frozenset[int]
     chats: frozenset[int]
 
+    @property
+    def messages(self) -> filters.BaseFilter:
+        """The rule as PTB message filters, for the handlers of messages and commands."""
+        if not self.users and not self.chats:
+            return filters.ALL
+        return filters.User(user_id=self.users) | filters.Chat(chat_id=self.chats)
+
     def permits(self, user_id: int | None, chat_id: int | None) -> bool:
+        """The rule for inline queries and button presses, which PTB's handlers take no filters for."""
         if not self.users and not self.chats:
             return True
         return (user_id in self.users) or (chat_id in self.chats)

@@ -12,11 +12,10 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import Application, ExtBot
-from telegram.request import HTTPXRequest
-
-from rag import Settings
+from telegram.request import BaseRequest, HTTPXRequest
 
 from .sending import RetryingRateLimiter
+from .settings import TelegramSettings
 
 logger = logging.getLogger("bot")
 
@@ -71,15 +70,18 @@ class TelegramBot(ExtBot[Any]):
         return tuple(updates)
 
 
-def make_bot(settings: Settings, token: str) -> TelegramBot:
-    """The bot object: its connection pool, send queue, retries and rate limits, and the Bot API URL."""
+def make_bot(settings: TelegramSettings, request: BaseRequest | None = None) -> TelegramBot:
+    """The bot object: its connection pool, send queue, retries and rate limits, and the Bot API URL.
+
+    ``request`` stands in for the connection pools: tests answer the Bot API in process with it, as PTB's own do.
+    """
     urls: dict[str, str] = {}
     if settings.telegram_base_url:
         urls["base_url"], urls["base_file_url"] = base_urls(settings.telegram_base_url)
     return TelegramBot(
-        token,
-        request=HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE, read_timeout=READ_TIMEOUT_S),
-        get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=READ_TIMEOUT_S),
+        settings.token,
+        request=request or HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE, read_timeout=READ_TIMEOUT_S),
+        get_updates_request=request or HTTPXRequest(connection_pool_size=1, read_timeout=READ_TIMEOUT_S),
         rate_limiter=RetryingRateLimiter(
             overall_max_rate=settings.telegram_max_rate,
             retry_window_s=settings.telegram_send_retry_s,
@@ -98,7 +100,7 @@ def base_urls(setting: str) -> tuple[str, str]:
 
 
 def serve(
-    application: Application, settings: Settings, stop_signals: Sequence[int] | None = (signal.SIGINT, signal.SIGTERM)
+    application: Application, settings: TelegramSettings, stop_signals: Sequence[int] | None = (signal.SIGINT, signal.SIGTERM)
 ) -> None:
     """Run until stopped: a webhook when WEBHOOK_URL is set, else long polling."""
     if settings.webhook_url:

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings
 
 from rag import Engine, Settings
 from rag.embeddings import MiniLMEmbedding
+from telegram_bot.settings import TelegramSettings
 from tests.openai_fake import FakeOpenAI, quote_first_passage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def _env_names(settings: type[BaseSettings]) -> set[str]:
 
 # Settings read the environment and .env: tests must not pick up a developer's key, token or tuning.
 # LangChain reads its tracing switches itself: a developer's LangSmith set-up must not send test runs out.
-_ISOLATED_ENV = frozenset(_env_names(Settings) | {"LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"})
+_ISOLATED_ENV = frozenset(_env_names(Settings) | _env_names(TelegramSettings) | {"LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"})
 
 
 @pytest.fixture(autouse=True)
@@ -58,9 +59,6 @@ def make_settings(base: Path, **overrides: object) -> Settings:
         "openai_api_key": None,
         "openai_base_url": None,
         "chroma_host": None,
-        "telegram_bot_token": None,
-        "telegram_base_url": None,
-        "webhook_url": None,
         # The multilingual model embeds every passage a second time: only the tests about it turn it on.
         "multilingual_search": False,
     }

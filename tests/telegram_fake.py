@@ -7,7 +7,10 @@ Telegram is strict (HTML markup, 4096-character messages, empty texts) so that f
 bugs fail here instead of in production, and it can be told to fail the next call of a
 method (429 ``retry_after``, 400 "can't parse entities", …) to exercise the error paths.
 
-Standard library only, so tests and the benchmark can import it by path::
+Its parts, each beside it in tests/: ``telegram_updates`` builds the updates it serves,
+``telegram_methods`` carries out the methods the bot calls, ``telegram_html`` is Telegram's
+HTML parser, ``telegram_http`` the HTTP server.  Standard library only, so the benchmark
+loads it too (from the checkout root, where ``tests`` is importable)::
 
     with FakeBotAPI() as fake:
         ...  # build the Application with fake.base_url / fake.base_file_url
@@ -22,152 +25,16 @@ ptb-unittest and telegram-bot-unittest stop at v13-v20), hence this module.
 from __future__ import annotations
 
 import itertools
-import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
 
-DEFAULT_TOKEN = "123456789:TEST-token_for-the-loopback-fake"
-MAX_MESSAGE_LENGTH = 4096
-
-# Parameters whose values PTB sends as plain strings; everything else is JSON-encoded
-# (see telegram.request.RequestParameter.json_value), so it is decoded with json.loads.
-_STRING_PARAMS = frozenset(
-    {
-        "text",
-        "parse_mode",
-        "action",
-        "inline_query_id",
-        "callback_query_id",
-        "inline_message_id",
-        "url",
-        "secret_token",
-        "next_offset",
-        "language_code",
-        "caption",
-        "description",
-        "short_description",
-        "name",
-        "ip_address",
-        "emoji",
-        "business_connection_id",
-    }
-)
-
-# Telegram's HTML parse mode: https://core.telegram.org/bots/api#html-style
-_ALLOWED_TAGS = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "span",
-        "tg-spoiler",
-        "a",
-        "tg-emoji",
-        "code",
-        "pre",
-        "blockquote",
-    }
-)
-_HTML_TOKEN = re.compile(
-    r"<(?P<close>/?)(?P<tag>[a-zA-Z][\w-]*)(?P<attrs>[^<>]*)>"
-    r"|&(?P<entity>#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot);"
-    r"|(?P<bad>[<&])"
-)
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
-_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}")
-
-
-class TelegramHTMLError(ValueError):
-    """The text would be refused by Telegram's HTML parser (message as Telegram words it)."""
-
-
-def parse_telegram_html(text: str) -> str:
-    """Return the visible text of ``text`` in Telegram's HTML parse mode, or raise.
-
-    Stricter than Telegram in one way: a bare ``&`` is refused, because a bot that escapes
-    correctly never sends one.
-    """
-    visible: list[str] = []
-    stack: list[str] = []
-    pos = 0
-    for match in _HTML_TOKEN.finditer(text):
-        visible.append(text[pos : match.start()])
-        pos = match.end()
-        offset = len(text[: match.start()].encode("utf-8"))
-        if match["bad"]:
-            char = match["bad"]
-            raise TelegramHTMLError(
-                f"can't parse entities: Unexpected {'start tag' if char == '<' else 'character'} "
-                f"{char!r} at byte offset {offset}"
-            )
-        if match["entity"]:
-            entity = match["entity"]
-            if entity.startswith("#x"):
-                visible.append(chr(int(entity[2:], 16)))
-            elif entity.startswith("#"):
-                visible.append(chr(int(entity[1:])))
-            else:
-                visible.append(_NAMED_ENTITIES[entity])
-            continue
-        tag = match["tag"].lower()
-        if tag not in _ALLOWED_TAGS:
-            raise TelegramHTMLError(
-                f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {offset}'
-            )
-        if match["close"]:
-            if not stack or stack[-1] != tag:
-                expected = f'"</{stack[-1]}>"' if stack else "no end tag"
-                raise TelegramHTMLError(
-                    f"can't parse entities: Unmatched end tag at byte offset {offset}, "
-                    f'expected {expected}, found "</{tag}>"'
-                )
-            stack.pop()
-        else:
-            stack.append(tag)
-    visible.append(text[pos:])
-    if stack:
-        raise TelegramHTMLError(
-            f'can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1]}"'
-        )
-    return "".join(visible)
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _entities(text: str) -> list[dict[str, Any]]:
-    """bot_command and mention entities, as Telegram's clients would attach them."""
-    found: list[dict[str, Any]] = []
-    command = _COMMAND.match(text)
-    if command:
-        found.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group())})
-    for match in _MENTION.finditer(text):
-        if command and match.start() < command.end():
-            continue
-        found.append(
-            {
-                "type": "mention",
-                "offset": utf16_len(text[: match.start()]),
-                "length": utf16_len(match.group()),
-            }
-        )
-    return found
-
+from tests.telegram_http import BotAPIServer
+from tests.telegram_methods import APIError, BotAPIMethods
+from tests.telegram_updates import TelegramUpdates
 
 @dataclass
 class Call:
@@ -210,46 +77,29 @@ class _Queued:
     at: float
 
 
-class _BotAPIServer(ThreadingHTTPServer):
-    """Accepts as many connections at once as the bot's pool opens (16), as Telegram does: with the socket
-    module's backlog of 5, a burst of replies on a loaded machine overflowed it, and a dropped handshake can
-    surface in the bot as a reset after its request was sent, which it rightly does not repeat."""
-
-    request_queue_size = 128
-    daemon_threads = True
-
-
 @dataclass
-class FakeBotAPI:
-    """Bot API over loopback HTTP.  Use as a context manager, or ``start()``/``stop()``."""
+class FakeBotAPI(TelegramUpdates):
+    """Bot API over loopback HTTP.  Use as a context manager, or ``start()``/``stop()``; the updates it
+    serves are built with the methods of :class:`TelegramUpdates` (``fake.private_message(…)``, …)."""
 
-    token: str = DEFAULT_TOKEN
-    bot_username: str = "ArticleAnswerBot"
-    bot_first_name: str = "Article Answer"
     max_poll_wait: float = 0.25  # cap on getUpdates long-polling, so shutdown is quick
     strict_html: bool = True
 
     calls: list[Call] = field(default_factory=list, init=False)
-    bot_messages: list[dict[str, Any]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
-        self.bot_id = int(self.token.split(":", 1)[0])
         self._cond = threading.Condition()
+        self.methods = BotAPIMethods(self.bot_user, self.new_message_id, self.strict_html, lock=self._cond)
         self._queue: list[_Queued] = []
         self._enqueued_at: dict[int, float] = {}  # update_id -> perf_counter
         self._updates: dict[int, dict[str, Any]] = {}  # every update ever enqueued
-        self._chats: dict[int, dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._slowdowns: dict[str, _Slowdown] = {}
         self._outages: dict[str, _Outage] = {}
         self._let_through: dict[str, int] = {}  # held methods: calls still carried out before holding
         self._release = threading.Event()
         self.held = 0  # calls waiting behind a hold()
-        self._commands: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
-        # Telegram never reuses a message id in a chat, and the bot's journal relies on it: ids go on
-        # from the clock, so a new fake does not repeat an earlier one's (the bench reuses DATA_DIR).
-        self._message_ids = itertools.count(int(time.time() * 1000) % 2**31)
         self._closing = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -257,12 +107,7 @@ class FakeBotAPI:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> FakeBotAPI:
-        fake = self
-
-        class Handler(_Handler):
-            api = fake
-
-        self._server = _BotAPIServer(("127.0.0.1", 0), Handler)
+        self._server = BotAPIServer(self)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-bot-api", daemon=True)
         self._thread.start()
         return self
@@ -299,112 +144,9 @@ class FakeBotAPI:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
     @property
-    def bot_user(self) -> dict[str, Any]:
-        return {
-            "id": self.bot_id,
-            "is_bot": True,
-            "first_name": self.bot_first_name,
-            "username": self.bot_username,
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": True,
-        }
-
-    # -- building updates -----------------------------------------------------------------
-
-    @staticmethod
-    def user(user_id: int = 1001, first_name: str = "Ann") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": first_name, "username": f"user{user_id}"}
-
-    @staticmethod
-    def private_chat(user_id: int = 1001) -> dict[str, Any]:
-        return {"id": user_id, "type": "private", "first_name": "Ann"}
-
-    @staticmethod
-    def group_chat(chat_id: int = -1001234567890, *, forum: bool = False) -> dict[str, Any]:
-        chat: dict[str, Any] = {"id": chat_id, "type": "supergroup", "title": "Newsroom"}
-        if forum:
-            chat["is_forum"] = True
-        return chat
-
-    def message(
-        self,
-        text: str | None,
-        *,
-        chat: dict[str, Any],
-        user_id: int = 1001,
-        reply_to: dict[str, Any] | None = None,
-        thread_id: int | None = None,
-        sticker: bool = False,
-        photo_caption: str | None = None,
-    ) -> dict[str, Any]:
-        """A ``message`` update as Telegram would deliver it (entities computed)."""
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": chat,
-            "from": self.user(user_id),
-        }
-        if text is not None:
-            message["text"] = text
-            entities = _entities(text)
-            if entities:
-                message["entities"] = entities
-        if sticker:
-            message["sticker"] = {
-                "file_id": "CAACAgIAAxkBAAE",
-                "file_unique_id": "AgADsticker",
-                "type": "regular",
-                "width": 512,
-                "height": 512,
-                "is_animated": False,
-                "is_video": False,
-                "emoji": "👍",
-            }
-        if photo_caption is not None:
-            message["photo"] = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQADphoto", "width": 90, "height": 90}]
-            message["caption"] = photo_caption
-            entities = _entities(photo_caption)
-            if entities:
-                message["caption_entities"] = entities
-        if thread_id is not None:
-            message["message_thread_id"] = thread_id
-            if chat.get("is_forum"):
-                message["is_topic_message"] = True
-        if reply_to is not None:
-            message["reply_to_message"] = reply_to
-        return {"message": message}
-
-    def private_message(self, text: str | None, *, user_id: int = 1001, **kwargs: Any) -> dict[str, Any]:
-        return self.message(text, chat=self.private_chat(user_id), user_id=user_id, **kwargs)
-
-    def group_message(
-        self, text: str | None, *, user_id: int = 1001, chat_id: int = -1001234567890, forum: bool = False, **kwargs: Any
-    ) -> dict[str, Any]:
-        return self.message(text, chat=self.group_chat(chat_id, forum=forum), user_id=user_id, **kwargs)
-
-    def inline_query(self, query: str, *, user_id: int = 1001) -> dict[str, Any]:
-        return {
-            "inline_query": {
-                "id": f"iq{next(self._message_ids)}",
-                "from": self.user(user_id),
-                "query": query,
-                "offset": "",
-                "chat_type": "sender",
-            }
-        }
-
-    def callback_query(self, bot_message: dict[str, Any], data: str, *, user_id: int = 1001) -> dict[str, Any]:
-        """A press on an inline keyboard button of ``bot_message`` (a message the bot sent)."""
-        return {
-            "callback_query": {
-                "id": f"cb{next(self._message_ids)}",
-                "from": self.user(user_id),
-                "message": bot_message,
-                "chat_instance": "ci-1",
-                "data": data,
-            }
-        }
+    def bot_messages(self) -> list[dict[str, Any]]:
+        """Every message the bot sent, as Telegram returned it."""
+        return self.methods.bot_messages
 
     # -- driving -----------------------------------------------------------------------
 
@@ -420,7 +162,7 @@ class FakeBotAPI:
             for key in ("message", "edited_message"):
                 chat = update.get(key, {}).get("chat") if isinstance(update.get(key), dict) else None
                 if isinstance(chat, dict):  # a malformed update, served on purpose, has none
-                    self._chats[chat["id"]] = chat
+                    self.methods.chats[chat["id"]] = chat
             self._cond.notify_all()
             return update_id
 
@@ -552,7 +294,7 @@ class FakeBotAPI:
 
     # -- the Bot API ---------------------------------------------------------------------
 
-    def _handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answer one request; returns (HTTP status, JSON body).  Records the call."""
         call = Call(method, params, time.perf_counter())
         if method == "getUpdates":
@@ -587,7 +329,7 @@ class FakeBotAPI:
             return self._record(call, failure.status, body)
         try:
             result = self._dispatch(method, params)
-        except _APIError as err:
+        except APIError as err:
             body = {"ok": False, "error_code": err.status, "description": err.description}
             return self._record(call, err.status, body)
         return self._record(call, 200, {"ok": True, "result": result})
@@ -632,8 +374,7 @@ class FakeBotAPI:
             return [q.update for q in self._queue[:limit]]
 
     def _dispatch(self, method: str, params: dict[str, Any]) -> Any:
-        if method in {"getMe"}:
-            return self.bot_user
+        """The methods that touch the update queue; the rest as :class:`BotAPIMethods` carries them out."""
         if method in {"deleteWebhook", "setWebhook"}:
             if params.get("drop_pending_updates"):
                 with self._cond:
@@ -641,156 +382,4 @@ class FakeBotAPI:
             return True
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._queue)}
-        if method == "setMyCommands":
-            self._commands = list(params.get("commands") or [])
-            return True
-        if method == "getMyCommands":
-            return self._commands
-        if method in {"deleteMyCommands", "close", "logOut", "setMyDescription", "setMyShortDescription"}:
-            return True
-        if method == "sendChatAction":
-            self._require(params, "chat_id", "action")
-            return True
-        if method in {"answerCallbackQuery"}:
-            self._require(params, "callback_query_id")
-            text = params.get("text")
-            if text is not None and len(text) > 200:
-                raise _APIError(400, "Bad Request: MESSAGE_TOO_LONG")
-            return True
-        if method == "answerInlineQuery":
-            self._require(params, "inline_query_id", "results")
-            for result in params["results"]:
-                content = result.get("input_message_content") or {}
-                if "message_text" in content:
-                    self._visible(content["message_text"], content.get("parse_mode"))
-            return True
-        if method == "sendMessage":
-            return self._send_message(params)
-        if method == "editMessageText":
-            return self._edit_message(params)
-        raise _APIError(404, "Not Found: method not found")
-
-    @staticmethod
-    def _require(params: dict[str, Any], *names: str) -> None:
-        for name in names:
-            if params.get(name) in (None, ""):
-                raise _APIError(400, f"Bad Request: parameter {name!r} is required")
-
-    def _visible(self, text: str, parse_mode: str | None) -> str:
-        if not text or not text.strip():
-            raise _APIError(400, "Bad Request: message text is empty")
-        visible = text
-        if parse_mode and parse_mode.upper() == "HTML" and self.strict_html:
-            try:
-                visible = parse_telegram_html(text)
-            except TelegramHTMLError as err:
-                raise _APIError(400, f"Bad Request: {err}") from None
-        if utf16_len(visible) > MAX_MESSAGE_LENGTH:
-            raise _APIError(400, "Bad Request: message is too long")
-        return visible
-
-    def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        self._require(params, "chat_id")
-        visible = self._visible(str(params.get("text") or ""), params.get("parse_mode"))
-        chat_id = int(params["chat_id"])
-        with self._cond:
-            chat = self._chats.get(chat_id, {"id": chat_id, "type": "private", "first_name": "Ann"})
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": chat,
-            "from": self.bot_user,
-            "text": visible,
-        }
-        thread_id = params.get("message_thread_id")
-        if thread_id is not None:
-            message["message_thread_id"] = int(thread_id)
-            if chat.get("is_forum"):
-                message["is_topic_message"] = True
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        with self._cond:
-            self.bot_messages.append(message)
-        return message
-
-    def _edit_message(self, params: dict[str, Any]) -> Any:
-        visible = self._visible(str(params.get("text") or ""), params.get("parse_mode"))
-        if params.get("inline_message_id"):
-            return True
-        self._require(params, "chat_id", "message_id")
-        with self._cond:
-            for message in self.bot_messages:
-                if message["chat"]["id"] == int(params["chat_id"]) and message["message_id"] == int(params["message_id"]):
-                    if message["text"] == visible:
-                        raise _APIError(400, "Bad Request: message is not modified")
-                    message["text"] = visible
-                    message["edit_date"] = int(time.time())
-                    return message
-        raise _APIError(400, "Bad Request: message to edit not found")
-
-
-class _APIError(Exception):
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-
-
-def _decode(params: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    decoded: dict[str, Any] = {}
-    for name, value in params:
-        if name in _STRING_PARAMS:
-            decoded[name] = value
-            continue
-        try:
-            decoded[name] = json.loads(value)
-        except ValueError:
-            decoded[name] = value
-    return decoded
-
-
-class _Handler(BaseHTTPRequestHandler):
-    api: FakeBotAPI
-    protocol_version = "HTTP/1.1"  # keep-alive, like Telegram; httpx reuses connections
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        """Silence the per-request stderr lines."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        prefix = f"/bot{self.api.token}/"
-        path, _, query = self.path.partition("?")
-        if not path.startswith(prefix):
-            self._reply(401 if path.startswith("/bot") else 404, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-            return
-        method = path[len(prefix) :]
-        content_type = self.headers.get("Content-Type", "")
-        if content_type.startswith("multipart/"):
-            self._reply(400, {"ok": False, "error_code": 400, "description": "Bad Request: the fake takes no file uploads"})
-            return
-        if content_type.startswith("application/json"):
-            params = json.loads(raw or b"{}")
-        else:
-            pairs = parse_qsl(query, keep_blank_values=True) + parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
-            params = _decode(pairs)
-        status, body = self.api._handle(method, params)
-        self._reply(status, body)
-
-    def _reply(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode("utf-8")
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            # The bot cancelled a long poll while shutting down; nothing to answer.
-            pass
+        return self.methods.call(method, params)

@@ -8,7 +8,7 @@ import pytest
 
 from rag import Answer, Citation, Passage
 from telegram_bot.format import MAX_ANSWER_CHARS, escape, format_answer, format_passage, html_to_plain, shorten, split_html, utf16_len
-from tests.telegram_fake import TelegramHTMLError, parse_telegram_html
+from tests.telegram_html import TelegramHTMLError, parse_telegram_html
 
 TITLE = "Major Prisoner Exchange <Marks> Progress & Hope"
 

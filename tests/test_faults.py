@@ -24,14 +24,14 @@ from pathlib import Path
 
 import pytest
 
-import bot
 from rag import Engine, IndexUnavailableError, Settings
 from rag.embeddings import MiniLMEmbedding
+from telegram_bot import handlers
 from telegram_bot.engine import AnswerTimeoutError
 from telegram_bot.journal import JOURNAL_FILE
 from tests.conftest import CORPUS, chroma_server_process, make_settings
 from tests.telegram_fake import FakeBotAPI
-from tests.test_bot import QUESTION, cited, running_bot
+from tests.telegram_loopback import QUESTION, cited, running_bot
 
 REPO = Path(__file__).resolve().parents[1]
 TIMED_OUT_REPLIES = {AnswerTimeoutError.user_message, IndexUnavailableError.user_message}
@@ -64,7 +64,7 @@ def tally(fault: str, fake: FakeBotAPI, chats: list[int]) -> Tally:
         sent=len(chats),
         answered=sum(1 for chat in chats if per_chat[chat]),
         duplicated=sum(count - 1 for count in per_chat.values()),
-        apologies=sum(1 for c in delivered if c.params["text"] == bot.APOLOGY),
+        apologies=sum(1 for c in delivered if c.params["text"] == handlers.APOLOGY),
     )
     print(result)
     return result

@@ -20,8 +20,8 @@ from telegram_bot.conversation import ConversationMemory
 from telegram_bot.format import format_answer
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, passages_in
-from tests.telegram_fake import parse_telegram_html
-from tests.test_bot import Harness, harness, running_bot, visible, wait_until  # noqa: F401 - harness is a fixture
+from tests.telegram_html import parse_telegram_html
+from tests.telegram_loopback import Harness, harness, running_bot, visible, wait_until  # noqa: F401 - harness is a fixture
 
 ANNOUNCER = "Who announced the return of the personnel?"
 WHERE_ANNOUNCED = "Where did he announce it?"
@@ -242,7 +242,7 @@ def test_private_chat_follow_up_needs_the_previous_question(harness: Harness) ->
     assert "Severodonetsk" in ask(harness, WHERE_CAPTURED)
     ask(harness, "/reset")
     after_reset = ask(harness, WHERE_CAPTURED)
-    engine: Engine = harness.application.bot_data["live"].current
+    engine: Engine = harness.application.bot_data.engine
     assert "Severodonetsk" not in after_reset
     assert after_reset == parse_telegram_html(format_answer(engine.answer(WHERE_CAPTURED)))  # as if asked first
 

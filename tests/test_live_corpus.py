@@ -17,7 +17,7 @@ from rag import Settings
 from rag.embeddings import MiniLMEmbedding
 from rag.live import CorpusWatcher, LiveEngine
 from tests.conftest import make_settings
-from tests.test_bot import running_bot
+from tests.telegram_loopback import running_bot
 from tests.test_followups import ask
 
 NEW_ARTICLE = """---
@@ -44,7 +44,7 @@ def eventually(check: Callable[[], bool], what: str) -> None:
 
 @pytest.fixture
 def live_settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path, user_rate_limit=1000)  # the tests below ask again and again
+    return make_settings(tmp_path)
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def live(live_settings: Settings, embedder: MiniLMEmbedding) -> Iterator[LiveEng
 def test_article_added_then_removed_while_the_bot_runs(live_settings: Settings, live: LiveEngine) -> None:
     article = live_settings.corpus_dir / "eurovision.md"
     before = live.current.info().passages
-    with running_bot(live_settings, live) as harness:
+    with running_bot(live_settings, live, user_rate_limit=1000) as harness:  # it asks again and again
         assert NEW_TITLE not in ask(harness, NEW_QUESTION)
         article.write_text(NEW_ARTICLE, encoding="utf-8")
 

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag.settings import Settings, describe_validation_error
+from telegram_bot.settings import TelegramSettings
 
 
 def test_defaults_are_offline() -> None:
@@ -22,7 +23,7 @@ def test_llm_is_enabled_by_key_or_base_url(monkeypatch: pytest.MonkeyPatch) -> N
 def test_id_lists_accept_commas(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALLOWED_USER_IDS", "12, 34,56")
     monkeypatch.setenv("ALLOWED_CHAT_IDS", "-100123")
-    settings = Settings(_env_file=None)
+    settings = TelegramSettings(_env_file=None)
     assert settings.allowed_user_ids == [12, 34, 56]
     assert settings.allowed_chat_ids == [-100123]
 
@@ -30,10 +31,10 @@ def test_id_lists_accept_commas(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABC-secret-token")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
-    settings = Settings(_env_file=None)
-    assert "ABC-secret-token" not in repr(settings) and "sk-very-secret" not in repr(settings)
-    assert settings.telegram_bot_token is not None
-    assert settings.telegram_bot_token.get_secret_value() == "123456:ABC-secret-token"
+    settings, telegram = Settings(_env_file=None), TelegramSettings(_env_file=None)
+    assert "sk-very-secret" not in repr(settings) and "ABC-secret-token" not in repr(telegram)
+    assert telegram.token == "123456:ABC-secret-token"
+    assert settings.openai_api_key is not None and settings.openai_api_key.get_secret_value() == "sk-very-secret"
 
 
 def test_dotenv_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,21 +54,29 @@ def test_bad_values_give_one_line_naming_the_setting(monkeypatch: pytest.MonkeyP
     assert "READER_THRESHOLD" in line and "LOG_LEVEL" in line
 
 
-def test_every_setting_is_documented_in_the_readme_and_env_example() -> None:
+def test_engine_and_bot_settings_are_apart() -> None:
+    assert not set(Settings.model_fields) & set(TelegramSettings.model_fields)
+    assert not [name for name in Settings.model_fields if name.startswith(("telegram_", "webhook_", "allowed_"))]
+
+
+@pytest.mark.parametrize("settings_class", [Settings, TelegramSettings])
+def test_every_setting_is_documented_in_the_readme_and_env_example(settings_class: type) -> None:
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
     example = (ROOT / ".env.example").read_text()
-    for name in Settings.model_fields:
-        assert f"`{name.upper()}`" in readme, name
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| `")}
+    for name, field in settings_class.model_fields.items():
+        assert f"`{name.upper()}`" in rows, name
+        assert f"| {field.description} |" in rows[f"`{name.upper()}`"], name  # the row says what the code says
         assert f"# {name.upper()}=" in example, name
 
 
 def test_a_token_with_surrounding_whitespace_is_stripped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "  123456:ABC-token \n")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-key\t")
-    settings = Settings(_env_file=None)
-    assert settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value() == "123456:ABC-token"
+    settings, telegram = Settings(_env_file=None), TelegramSettings(_env_file=None)
+    assert telegram.token == "123456:ABC-token"
     assert settings.openai_api_key is not None and settings.openai_api_key.get_secret_value() == "sk-key"
 
 
