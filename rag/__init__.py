@@ -3,6 +3,7 @@
 from .engine import Engine
 from .errors import (
     CorpusError,
+    EmptyCorpusError,
     EmptyQuestionError,
     IndexUnavailableError,
     IndexUnreachableError,
@@ -22,6 +23,7 @@ __all__ = [
     "Citation",
     "CorpusError",
     "Document",
+    "EmptyCorpusError",
     "EmptyQuestionError",
     "Engine",
     "EngineInfo",

@@ -108,8 +108,10 @@ def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
         yield live.current
 
 
-def _ask(engine: Engine, question: str, context: str | None = None) -> Answer | None:
+def _ask(source: Engine | LiveEngine, question: str, context: str | None = None) -> Answer | None:
     try:
+        # A live engine's ``current`` raises too, when every article was removed while chatting.
+        engine = source.current if isinstance(source, LiveEngine) else source
         return engine.answer(question, context)
     except RagError as exc:
         errors.print(exc.user_message, highlight=False, soft_wrap=True)
@@ -192,7 +194,7 @@ def chat(verbose: Verbose = False) -> None:
                     console.print("[dim]Forgotten: the next question starts a new conversation.[/]")
                     continue
                 recent = previous is not None and time.monotonic() - previous[1] <= settings.followup_window_seconds
-                answer = _ask(live.current, question, previous[0] if recent and previous else None)
+                answer = _ask(live, question, previous[0] if recent and previous else None)
                 if answer is not None:
                     previous = (answer.read_as or answer.question, time.monotonic())
                     _print_answer(answer)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pysbd
 import yaml
 
-from .errors import CorpusError
+from .errors import CorpusError, EmptyCorpusError
 from .models import Document, Passage
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def load_documents(corpus_dir: Path) -> list[Document]:
         else:
             log.warning("corpus.empty_document path=%s", path)
     if not documents:
-        raise CorpusError(f"no .md or .txt articles with text in {corpus_dir}")
+        raise EmptyCorpusError(f"no .md or .txt articles with text in {corpus_dir}")
     return documents
 
 

@@ -45,6 +45,12 @@ class CorpusError(RagError):
     user_message = "The article collection is not available right now."
 
 
+class EmptyCorpusError(CorpusError):
+    """No article in the corpus has text: the newsroom removed them all (or has not added any yet)."""
+
+    user_message = "There are no articles to answer from right now. Please try again later."
+
+
 class IndexUnavailableError(RagError):
     """The passage index cannot be opened or queried (missing, corrupt, server down)."""
 

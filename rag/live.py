@@ -5,7 +5,9 @@
 builds a new ``Engine`` next to the old one — the index sync embeds only new or changed
 sentences — and then swaps one reference. Until the new engine is complete the old one keeps
 answering; if the build fails (a broken corpus, the index server down) the old one stays and the
-next change retries. Callers take ``live.current`` once per question, so one answer never mixes
+next change retries. When the last article is removed there is nothing left to answer from: the
+old engine is retired (a removed article is never cited again) and ``current`` raises
+``EmptyCorpusError``, whose message callers show, until an article is added. Callers take ``live.current`` once per question, so one answer never mixes
 two corpora.
 """
 
@@ -23,7 +25,7 @@ from watchfiles import Change, DefaultFilter, watch
 from .corpus import SUFFIXES
 from .embeddings import MiniLMEmbedding
 from .engine import Engine
-from .errors import RagError
+from .errors import EmptyCorpusError, RagError
 from .index import ProgressCallback
 from .settings import Settings
 from .sync_lease import SyncLease
@@ -47,7 +49,8 @@ class LiveEngine:
     """The current engine, replaced atomically by ``reload``."""
 
     def __init__(self, engine: Engine, embedder: MiniLMEmbedding | None = None) -> None:
-        self._engine = engine
+        self._engine: Engine | None = engine
+        self._settings = engine.settings
         self._embedder = embedder  # without it this holder cannot rebuild (an engine handed in by a caller)
         self._reload_lock = threading.Lock()
         self.synced_at = datetime.now(timezone.utc)
@@ -62,7 +65,9 @@ class LiveEngine:
 
     @property
     def current(self) -> Engine:
-        """The engine to answer with now; take it once per question."""
+        """The engine to answer with now; take it once per question. ``EmptyCorpusError`` while no article is left."""
+        if self._engine is None:
+            raise EmptyCorpusError(f"every article was removed from {self._settings.corpus_dir}")
         return self._engine
 
     @property
@@ -76,14 +81,20 @@ class LiveEngine:
         with self._reload_lock:  # one rebuild at a time; a change during it triggers the next one
             started = time.perf_counter()
             try:
-                engine = open_engine(self._engine.settings, self._embedder)
+                engine: Engine | None = open_engine(self._settings, self._embedder)
+            except EmptyCorpusError:
+                engine = None
             except RagError as exc:
                 log.warning("corpus.reload_failed kept=previous error=%s", exc)
                 return False
             previous, self._engine = self._engine, engine
             self.synced_at = datetime.now(timezone.utc)
             self.reloads += 1
-            previous.close()
+            if previous is not None:
+                previous.close()
+        if engine is None:
+            log.warning("corpus.emptied documents=0 answering=no")
+            return True
         report = engine.last_sync
         log.info(
             "corpus.reloaded documents=%d passages=%d embedded=%d removed=%d seconds=%.2f",
@@ -93,7 +104,8 @@ class LiveEngine:
         return True
 
     def close(self) -> None:
-        self._engine.close()
+        if self._engine is not None:
+            self._engine.close()
 
 
 class ArticleFilter(DefaultFilter):

@@ -227,10 +227,15 @@ async def error_handler(update: object, context: BotContext) -> None:
     if isinstance(context.error, DeliveryUncertain):  # the reply probably arrived: a "sorry" would be wrong
         logger.warning("update.reply_uncertain %s", where)
         return
-    logger.error("update.failed %s error=%r", where, context.error, exc_info=context.error)
+    if isinstance(context.error, RagError):  # the engine said what went wrong (no articles, index down)
+        logger.warning("update.engine_error %s error=%s", where, context.error)
+        reply = context.error.user_message
+    else:
+        logger.error("update.failed %s error=%r", where, context.error, exc_info=context.error)
+        reply = APOLOGY
     if isinstance(update, Update) and update.effective_message:
         with suppress(TelegramError):
-            await update.effective_message.reply_text(APOLOGY)
+            await update.effective_message.reply_text(reply)
 
 
 # The command menu, in the order Telegram shows it: what each command does, and its handler.

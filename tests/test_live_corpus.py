@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import Settings
+from rag import EmptyCorpusError, Settings
 from rag.embeddings import MiniLMEmbedding
 from rag.live import CorpusWatcher, LiveEngine
 from tests.conftest import make_settings
@@ -75,6 +75,24 @@ def test_article_added_then_removed_while_the_bot_runs(live_settings: Settings, 
         eventually(lambda: NEW_TITLE not in ask(harness, NEW_QUESTION), "the removed article is no longer cited")
         assert live.current.passage_with_context("eurovision:1") == []
         assert "390" in ask(harness, "How many prisoners were exchanged?")  # the rest of the corpus is untouched
+
+
+def test_removing_every_article_stops_citing_them_until_one_is_added(
+    live_settings: Settings, live: LiveEngine
+) -> None:
+    removed = {p: p.read_text(encoding="utf-8") for p in live_settings.corpus_dir.glob("*.md")}
+    with running_bot(live_settings, live, user_rate_limit=1000) as harness:
+        assert "390" in ask(harness, "How many prisoners were exchanged?")
+        for path in removed:
+            path.unlink()
+        eventually(lambda: "no articles to answer from" in ask(harness, "How many prisoners were exchanged?"),
+                   "the bot says it has no articles")
+        assert "no articles to answer from" in ask(harness, "/articles")
+        with pytest.raises(EmptyCorpusError):
+            live.current.answer("How many prisoners were exchanged?")
+        (live_settings.corpus_dir / "eurovision.md").write_text(NEW_ARTICLE, encoding="utf-8")
+        eventually(lambda: "Wasted Love" in ask(harness, NEW_QUESTION), "a new article is answered from again")
+        assert "390" not in ask(harness, "How many prisoners were exchanged?")
 
 
 def test_broken_file_is_skipped_and_retried_on_its_next_change(
