@@ -64,16 +64,20 @@ class ConversationMemory:
         # Another member's question: without its @mention of the bot, if it had one.
         return addressed_question(replied, bot_username, bot_id) or replied.text or replied.caption
 
-    def remember(self, message: Message, answer: Answer, sent: Message) -> None:
-        """Keep the question as the engine read it (a follow-up with its context), for the next message."""
+    def remember(self, message: Message, answer: Answer, sent: list[Message]) -> None:
+        """Keep the question as the engine read it (a follow-up with its context), for the next message.
+
+        In groups every message of the answer (a long one is sent in parts) stands for it when replied to.
+        """
         question = answer.read_as or answer.question
         with self._lock:
             if message.chat.type == ChatType.PRIVATE:
                 last = self._last_private.get(message.chat_id)
                 if last is not None and last[2] == message.message_id:  # no newer question came meanwhile
                     self._last_private[message.chat_id] = (question, last[1], last[2])
-            elif sent is not message:
-                self._answered[(message.chat_id, sent.message_id)] = question
+                return
+            for part in sent:
+                self._answered[(message.chat_id, part.message_id)] = question
 
     def forget(self, chat_id: int) -> None:
         """/reset: the next message in this chat stands alone."""

@@ -40,15 +40,15 @@ def markup_refused(err: BadRequest) -> bool:
     return "can't parse entities" in err.message.lower()
 
 
-async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Reply with HTML split to Telegram's limit; resend a part as plain text if refused.
+async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup | None = None) -> list[Message]:
+    """Reply with HTML split to Telegram's limit; resend a part as plain text if refused. Returns the parts sent.
 
     In groups the first part quotes the asking message; every part stays in its forum topic
     (``reply_text`` carries ``message_thread_id`` over).  The keyboard goes on the last part.
     """
     parts = split_html(html)
     quote = message.chat.type != ChatType.PRIVATE
-    sent = message
+    sent_parts: list[Message] = []
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         kwargs = {"reply_markup": markup if last else None, "do_quote": quote and index == 0}
@@ -60,7 +60,8 @@ async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup
             # The user must never get silence: the same words without markup always parse.
             logger.warning("reply.plain_fallback chat=%s reason=%s", message.chat_id, err.message)
             sent = await message.reply_text(html_to_plain(part), link_preview_options=NO_PREVIEW, **kwargs)
-    return sent
+        sent_parts.append(sent)
+    return sent_parts
 
 
 @asynccontextmanager

@@ -296,7 +296,7 @@ def test_private_context_expires_after_the_window() -> None:
     now[0] += 299
     follow_up = private_message(7, 2, WHERE_CAPTURED)
     assert memory.context_for(follow_up, WHERE_CAPTURED, "ArticleAnswerBot", 1) == NATALIA
-    memory.remember(follow_up, Answer(WHERE_CAPTURED, "…", [], False, "offline", 1.0, read_as="both"), follow_up)
+    memory.remember(follow_up, Answer(WHERE_CAPTURED, "…", [], False, "offline", 1.0, read_as="both"), [])
     now[0] += 301
     assert memory.context_for(private_message(7, 3, "Why?"), "Why?", "ArticleAnswerBot", 1) is None
 
@@ -307,9 +307,20 @@ def test_a_quick_second_message_follows_the_first_before_it_is_answered() -> Non
     assert memory.context_for(first, NATALIA, "ArticleAnswerBot", 1) is None
     second = private_message(7, 2, WHERE_CAPTURED)
     assert memory.context_for(second, WHERE_CAPTURED, "ArticleAnswerBot", 1) == NATALIA  # the first is not answered yet
-    memory.remember(first, Answer(NATALIA, "…", [], False, "offline", 1.0), first)  # answered late
+    memory.remember(first, Answer(NATALIA, "…", [], False, "offline", 1.0), [])  # answered late
     third = private_message(7, 3, "When?")
     assert memory.context_for(third, "When?", "ArticleAnswerBot", 1) == WHERE_CAPTURED  # the late answer did not win
+
+
+def test_a_reply_to_any_part_of_a_long_answer_carries_its_question() -> None:
+    memory = ConversationMemory(window_seconds=300)
+    group, bot, ann = Chat(-100, Chat.GROUP), User(1, "ArticleAnswerBot", True), User(7, "Ann", False)
+    asked = Message(1, datetime.now(timezone.utc), group, from_user=ann, text=NATALIA)
+    parts = [Message(101 + i, datetime.now(timezone.utc), group, from_user=bot, text="…") for i in range(2)]
+    memory.remember(asked, Answer(NATALIA, "…", [], False, "offline", 1.0), parts)
+    for part in parts:
+        reply = Message(200, datetime.now(timezone.utc), group, from_user=ann, text="Why?", reply_to_message=part)
+        assert memory.context_for(reply, "Why?", "ArticleAnswerBot", 1) == NATALIA
 
 
 def test_a_group_keeps_only_its_most_recently_used_answers() -> None:
@@ -319,7 +330,7 @@ def test_a_group_keeps_only_its_most_recently_used_answers() -> None:
     def answer(message_id: int, question: str) -> Message:
         asked = Message(message_id, datetime.now(timezone.utc), group, from_user=User(7, "Ann", False), text=question)
         sent = Message(message_id + 100, datetime.now(timezone.utc), group, from_user=bot, text="…")
-        memory.remember(asked, Answer(question, "…", [], False, "offline", 1.0), sent)
+        memory.remember(asked, Answer(question, "…", [], False, "offline", 1.0), [sent])
         return sent
 
     def reply_to(sent: Message) -> str | None:
