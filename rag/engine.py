@@ -20,20 +20,18 @@ from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
-from .extractive import ExtractiveAnswerer, RuleAnswerer
 from .followup import read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
 from .matching import TermMatcher
 from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
-from .rerank import Reranker
+from .reader import AnswerabilityReader, ReaderAnswerer
 from .retrieve import Retriever
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .llm import LLMDrafter
-    from .reader import AnswerabilityReader
     from .multilingual import CrossLingualAnswerer
 
 log = logging.getLogger(__name__)
@@ -69,8 +67,8 @@ def clean_question(question: str, limit: int) -> str:
 
 
 class OfflineAnswerer(Protocol):
-    """Orders the retrieved evidence by how well each passage answers, and drafts the offline answer from it:
-    the hand-tuned rules (rag.extractive.RuleAnswerer) or the learned reader (rag.reader.ReaderAnswerer)."""
+    """Orders the retrieved evidence by how well each passage answers, and drafts the offline answer from it
+    (the learned reader, rag.reader.ReaderAnswerer)."""
 
     def read(self, question: str, evidence: list[Evidence]) -> tuple[list[Evidence], list[DraftSentence]]: ...
 
@@ -109,11 +107,11 @@ class Engine:
         index: PassageIndex,
         documents: list[Document],
         passages: list[Passage],
+        offline: OfflineAnswerer,
         llm: LLMDrafter | None = None,
         crosslingual: CrossLingualAnswerer | None = None,
-        reader: AnswerabilityReader | None = None,
     ) -> None:
-        """``reader`` makes the learned reader the offline answerer; without it the hand-tuned rules answer."""
+        """``offline`` orders the evidence every caller sees and drafts the answer when no LLM does."""
         self.settings = settings
         self.documents = documents
         self._index = index
@@ -123,13 +121,7 @@ class Engine:
         self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
         cache_dir = None if settings.chroma_host else settings.data_dir
         self._matcher = TermMatcher(embedder, passages, cache_dir)
-        self._offline: OfflineAnswerer
-        if reader is None:
-            self._offline = RuleAnswerer(Reranker(self._matcher), ExtractiveAnswerer(settings.min_relevance))
-        else:
-            from .reader import ReaderAnswerer
-
-            self._offline = ReaderAnswerer(reader, settings.reader_threshold)
+        self._offline = offline
         self._checker = CitationChecker(
             embedder, self._documents, known_names([p.text for p in passages]), crosslingual.embedder if crosslingual else None
         )
@@ -151,8 +143,8 @@ class Engine:
     ) -> "Engine":
         """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
 
-        Pass ``embedder`` (and ``reader``) to share loaded models between engines (tests, benchmarks, eval).
-        The reader is loaded only when ``OFFLINE_ANSWERER=reader``.
+        Pass ``embedder`` (and ``reader``) to share loaded models between engines (tests, benchmarks, eval);
+        the reader's model loads on its first question.
         """
         started = time.perf_counter()
         documents = load_documents(settings.corpus_dir)
@@ -178,13 +170,9 @@ class Engine:
         except BaseException:
             loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
             raise
-        if settings.offline_answerer != "reader":
-            reader = None  # a shared reader handed in is not loaded for the rules
-        elif reader is None:
-            from .reader import AnswerabilityReader
-
-            reader = AnswerabilityReader(threads=settings.embedding_threads)
-        engine = cls(settings, embedder, index, documents, passages, drafter, crosslingual, reader)
+        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
+        offline = ReaderAnswerer(reader, settings.reader_threshold)
+        engine = cls(settings, embedder, index, documents, passages, offline, drafter, crosslingual)
         engine.last_sync = report
         engine.last_multilingual_sync = multilingual_report
         log.info(
