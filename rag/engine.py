@@ -24,11 +24,11 @@ from .followup import read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
-from .matching import TermMatcher
 from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
 from .reader import AnswerabilityReader, ReaderAnswerer
 from .retrieve import Retriever
 from .settings import Settings
+from .spelling import SpellingCorrector
 
 if TYPE_CHECKING:
     from .llm import LLMDrafter
@@ -119,8 +119,7 @@ class Engine:
         self._ordered = passages
         self._documents = {d.doc_id: d for d in documents}
         self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
-        cache_dir = None if settings.chroma_host else settings.data_dir
-        self._matcher = TermMatcher(embedder, passages, cache_dir)
+        self._spelling = SpellingCorrector(passages, embedder.known_words())
         self._offline = offline
         self._checker = CitationChecker(
             embedder, self._documents, known_names([p.text for p in passages]), crosslingual.embedder if crosslingual else None
@@ -131,7 +130,7 @@ class Engine:
         self.last_multilingual_sync: SyncReport | None = None
         self._cache = AnswerCache(settings.answer_cache_size)
         self._corpus_is_latin = is_latin_corpus(passages)
-        self._language = LanguageGuard(self._matcher.known_words)
+        self._language = LanguageGuard(self._spelling.known_words)
 
     @classmethod
     def open(
@@ -246,7 +245,7 @@ class Engine:
                 mode, note, search_text = "offline-fallback", exc.fallback_note, text
         else:
             # The corpus vocabulary is English: spelling is corrected only for text searched as written.
-            search_text = self._matcher.correct_spelling(text)
+            search_text = self._spelling.correct(text)
         if mode != "llm" and not english:
             return self._answer_across_languages(text, mode, started, note)
         evidence, offline_drafts = self._ranked(search_text)
@@ -332,7 +331,7 @@ class Engine:
 
     def retrieve(self, question: str) -> list[Evidence]:
         """The evidence ``answer`` would use, best first (for eval and benchmarks); typos are corrected first."""
-        text = self._matcher.correct_spelling(clean_question(question, self.settings.max_question_chars))
+        text = self._spelling.correct(clean_question(question, self.settings.max_question_chars))
         return self._ranked(text)[0]
 
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from rag import Engine
+from rag.answer_types import answer_kind
 from rag.embeddings import MiniLMEmbedding
 from rag.engine import ENGLISH_ONLY
 from rag.language import LanguageGuard
 from rag.multilingual import E5Embedding, reader_language
-from rag.rerank import answer_frame
 from tests.conftest import make_settings
 
 
@@ -42,7 +42,7 @@ def test_reader_language_picks_the_note_language(question: str, language: str) -
     ],
 )
 def test_the_kind_of_answer_is_read_in_other_languages(question: str, kind: str | None) -> None:
-    assert answer_frame(question)[0] == kind
+    assert answer_kind(question) == kind
 
 
 def test_e5_puts_a_question_next_to_its_answer_across_languages() -> None:

@@ -10,34 +10,11 @@ import sys
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from rag import Engine
 from rag.embeddings import MiniLMEmbedding
-from rag.storage import load_array, save_array
 from tests.conftest import CORPUS, ROOT, make_settings
-
-
-def test_a_zero_byte_word_vector_cache_is_rebuilt(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
-    settings = make_settings(tmp_path)
-    Engine.open(settings, embedder=embedder)
-    (cache_file,) = settings.data_dir.glob("word-vectors-*.npy")
-    rows = np.load(cache_file).shape[0]
-    cache_file.write_bytes(b"")  # what a power loss after an unsynced rename leaves
-    engine = Engine.open(settings, embedder=embedder)
-    assert engine.answer("How many civilians did each country release?").grounded
-    assert np.load(cache_file).shape[0] == rows
-    assert not list(settings.data_dir.glob(".word-vectors-*.tmp"))  # no scratch file left behind
-
-
-def test_cache_files_are_replaced_whole(tmp_path: Path) -> None:
-    path = tmp_path / "cache" / "vectors.npy"
-    save_array(path, np.ones((3, 4), dtype=np.float32))
-    save_array(path, np.zeros((5, 4), dtype=np.float32))
-    assert load_array(path, 5) is not None and load_array(path, 5).sum() == 0  # type: ignore[union-attr]
-    assert load_array(path, 3) is None and not path.exists()  # the wrong shape is treated as missing
-    assert [p.name for p in path.parent.iterdir()] == []
 
 
 def test_a_truncated_model_cache_is_rebuilt(tmp_path: Path) -> None:
