@@ -41,7 +41,7 @@ from tests.telegram_fake import Call, FakeBotAPI, parse_telegram_html
 
 REPO = Path(__file__).resolve().parents[1]
 GROUP = -1001234567890
-QUESTION = "How many prisoners were exchanged?"
+QUESTION = "How many people were exchanged?"
 
 
 @dataclass
@@ -168,7 +168,7 @@ def test_a_token_pasted_with_spaces_is_used_without_them(settings: Settings, eng
 
 
 def test_question_full_of_markup_comes_back_escaped(harness: Harness) -> None:
-    question = "<b>How many</b> prisoners & civilians _*[were]* exchanged? </i><script>"
+    question = "<b>How many</b> people & civilians _*[were]* exchanged? </i><script>"
     harness.send(harness.fake.private_message(question))
     harness.send(harness.fake.inline_query(question))
 
@@ -178,7 +178,7 @@ def test_question_full_of_markup_comes_back_escaped(harness: Harness) -> None:
     assert reply.params["parse_mode"] == "HTML"  # accepted as HTML: no plain-text fallback needed
     assert cited(reply)
     content = inline.params["results"][0]["input_message_content"]
-    assert "&lt;b&gt;How many&lt;/b&gt; prisoners &amp; civilians _*[were]* exchanged? &lt;/i&gt;&lt;script&gt;" in content["message_text"]
+    assert "&lt;b&gt;How many&lt;/b&gt; people &amp; civilians _*[were]* exchanged? &lt;/i&gt;&lt;script&gt;" in content["message_text"]
     assert parse_telegram_html(content["message_text"]).startswith(f"❓ {question}")
 
 

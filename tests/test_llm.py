@@ -106,7 +106,7 @@ def test_transient_faults_are_retried(llm_engine: Engine, fake_llm: FakeOpenAI, 
 def test_dead_llm_falls_back_to_the_offline_answer_and_says_so(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     for _ in range(3):
         fake_llm.push("status", (500, "down"))
-    answer = llm_engine.answer("Where did the negotiators meet before the swap?")
+    answer = llm_engine.answer("Where did the negotiators meet?")
     assert len(fake_llm.requests) == 3  # one try and two retries, then no more waiting
     assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE
     assert answer.grounded and "Istanbul" in answer.text
@@ -117,7 +117,7 @@ def test_unreachable_endpoint_falls_back(tmp_path: Path) -> None:
         tmp_path, openai_base_url="http://127.0.0.1:9/v1", llm_timeout=0.5, llm_max_retries=1, llm_retry_base_delay=0
     )
     engine = Engine.open(settings)
-    answer = engine.answer("How many civilians did each country release?")
+    answer = engine.answer("How many civilians did each country exchange?")
     assert answer.mode == "offline-fallback" and "120" in answer.text
 
 
@@ -140,7 +140,7 @@ def test_ukrainian_question_is_translated_for_search_and_answered_in_ukrainian(
     llm_engine: Engine, fake_llm: FakeOpenAI
 ) -> None:
     fake_llm.responder = translating(
-        "Where did the negotiators meet before the swap?", "Istanbul",
+        "Where did the negotiators meet?", "Istanbul",
         "Переговорники зустрілися в Стамбулі.", "The negotiators met in Istanbul.",
     )
     answer = llm_engine.answer("Де зустрілися переговорники перед обміном?")
@@ -179,7 +179,7 @@ def test_dead_llm_with_a_foreign_question_falls_back_to_the_multilingual_search(
 
 def test_foreign_sentence_whose_english_is_unsupported_is_dropped(llm_engine: Engine, fake_llm: FakeOpenAI) -> None:
     fake_llm.responder = translating(
-        "Where did the negotiators meet before the swap?", "Istanbul",
+        "Where did the negotiators meet?", "Istanbul",
         "Переговорники зустрілися в Парижі.", "They met in Paris on Mars.",
     )
     answer = llm_engine.answer("Де зустрілися переговорники?")
@@ -218,7 +218,7 @@ def test_breaker_answers_offline_at_once_then_probes_after_the_cool_down(
     fake_llm.responder = quote_first_passage
     for _ in range(3):
         fake_llm.push("status", (503, "overloaded"))
-    question = "Where did the negotiators meet before the swap?"
+    question = "Where did the negotiators meet?"
     failing = engine.answer(question)
     assert len(fake_llm.requests) == 2 and failing.note == FALLBACK_NOTE  # two failures in a row: open
     skipped = engine.answer(question)
@@ -237,7 +237,7 @@ def test_time_budget_bounds_retries_times_timeout(fake_llm: FakeOpenAI, tmp_path
     engine = _engine_on(fake_llm, tmp_path, embedder, llm_timeout=0.5, llm_max_retries=5, llm_budget=1.0)
     for _ in range(6):
         fake_llm.push("hang", None)  # each one outlasts the 0.5 s timeout
-    answer = engine.answer("Where did the negotiators meet before the swap?")
+    answer = engine.answer("Where did the negotiators meet?")
     assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE
     # Six tries of 0.5 s were allowed by the retries; the 1 s budget leaves room for two.
     assert len(fake_llm.requests) == 2

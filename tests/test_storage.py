@@ -65,7 +65,7 @@ def test_read_only_data_dir_with_a_complete_index_still_answers(tmp_path: Path, 
     settings = make_settings(tmp_path)
     Engine.open(settings, embedder=embedder)
     before = sorted(p.name for p in settings.data_dir.iterdir())
-    script = f"{_read_only(settings.data_dir)} && $CLI ask --json 'Where did the swap take place?'"
+    script = f"{_read_only(settings.data_dir)} && $CLI ask --json 'At which border did the exchange take place?'"
     done = _in_namespace(script, settings.data_dir, settings.corpus_dir)
     assert done.returncode == 0, done.stderr
     assert "Belarus" in done.stdout and done.stderr == ""
@@ -98,7 +98,7 @@ def test_a_disk_that_fills_up_keeps_its_index_and_still_answers(tmp_path: Path) 
     script = (
         f"mount -t tmpfs -o size=2m tmpfs {data_dir} && $CLI index >/dev/null"
         f" && (dd if=/dev/zero of={data_dir}/filler bs=16k 2>/dev/null; true)"  # the disk is now full
-        f" && $CLI ask --json 'Where did the swap take place?'"
+        f" && $CLI ask --json 'At which border did the exchange take place?'"
         f" && echo 'The mayor opened a bridge.' >> {corpus}/prisoner-exchange.md && $CLI index;"
         f" echo index_exit=$?; ls {data_dir}"
     )
