@@ -212,8 +212,9 @@ def _engine_on(fake_llm: FakeOpenAI, base: Path, embedder: MiniLMEmbedding, **ov
 def test_breaker_answers_offline_at_once_then_probes_after_the_cool_down(
     fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding
 ) -> None:
+    # The cool-down must outlast an offline answer (the reader scores the evidence first) on a busy machine.
     engine = _engine_on(
-        fake_llm, tmp_path, embedder, llm_max_retries=1, llm_breaker_failures=2, llm_breaker_cooldown=0.5
+        fake_llm, tmp_path, embedder, llm_max_retries=1, llm_breaker_failures=2, llm_breaker_cooldown=2.0
     )
     fake_llm.responder = quote_first_passage
     for _ in range(3):
@@ -225,10 +226,10 @@ def test_breaker_answers_offline_at_once_then_probes_after_the_cool_down(
     assert len(fake_llm.requests) == 2  # not asked at all while open
     assert skipped.mode == "offline-fallback" and skipped.note == LLMCircuitOpenError.fallback_note
     assert skipped.grounded and "Istanbul" in skipped.text  # the offline answer, not silence
-    time.sleep(0.6)  # past the cool-down: one probe goes out; it fails, so the breaker opens again
+    time.sleep(2.1)  # past the cool-down: one probe goes out; it fails, so the breaker opens again
     assert engine.answer(question).note == LLMCircuitOpenError.fallback_note
     assert len(fake_llm.requests) == 3  # the probe only, no retry behind it
-    time.sleep(0.6)
+    time.sleep(2.1)
     probe, after = engine.answer(question), engine.answer(question)
     assert probe.mode == after.mode == "llm" and len(fake_llm.requests) == 5  # the probe succeeded: closed
 
