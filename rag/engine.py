@@ -235,9 +235,10 @@ class Engine:
         mode: AnswerMode = self.mode
         note = None
         english = not self._corpus_is_latin or self._language.is_english(text)
-        if deadline is None:  # one time budget for all LLM calls of an answer
-            deadline = self._llm.budget_deadline() if self._llm else 0.0
         if self._llm and not english:
+            # One time budget for all LLM calls of an answer, from the first: the offline reader's scoring
+            # between them is not time spent waiting for the model.
+            deadline = deadline or self._llm.budget_deadline()
             try:
                 search_text = self._llm.translate(text, deadline)
             except LLMUnavailableError as exc:

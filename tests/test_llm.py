@@ -12,6 +12,7 @@ from rag import Engine, LLMAuthenticationError, LLMCircuitOpenError, LLMUnavaila
 from rag.engine import not_in_article
 from tests.conftest import make_settings
 from rag.embeddings import MiniLMEmbedding
+from rag.reader import AnswerabilityReader
 from tests.openai_fake import FakeOpenAI, label_of, quote_first_passage, translating
 
 FALLBACK_NOTE = LLMUnavailableError.fallback_note
@@ -204,17 +205,20 @@ def test_repeated_questions_are_answered_from_the_cache_but_fallbacks_are_not(
     assert again.question == "where did the NEGOTIATORS meet?"
 
 
-def _engine_on(fake_llm: FakeOpenAI, base: Path, embedder: MiniLMEmbedding, **overrides: object) -> Engine:
+def _engine_on(
+    fake_llm: FakeOpenAI, base: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader, **overrides: object
+) -> Engine:
+    """An engine on the loopback model, with loaded models: the time budgets below are for the LLM, not a model load."""
     values: dict[str, object] = {"openai_base_url": fake_llm.base_url, "llm_retry_base_delay": 0.01, "answer_cache_size": 0}
-    return Engine.open(make_settings(base, **(values | overrides)), embedder=embedder)
+    return Engine.open(make_settings(base, **(values | overrides)), embedder=embedder, reader=reader)
 
 
 def test_breaker_answers_offline_at_once_then_probes_after_the_cool_down(
-    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding
+    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
 ) -> None:
     # The cool-down must outlast an offline answer (the reader scores the evidence first) on a busy machine.
     engine = _engine_on(
-        fake_llm, tmp_path, embedder, llm_max_retries=1, llm_breaker_failures=2, llm_breaker_cooldown=2.0
+        fake_llm, tmp_path, embedder, reader, llm_max_retries=1, llm_breaker_failures=2, llm_breaker_cooldown=2.0
     )
     fake_llm.responder = quote_first_passage
     for _ in range(3):
@@ -234,8 +238,10 @@ def test_breaker_answers_offline_at_once_then_probes_after_the_cool_down(
     assert probe.mode == after.mode == "llm" and len(fake_llm.requests) == 5  # the probe succeeded: closed
 
 
-def test_time_budget_bounds_retries_times_timeout(fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding) -> None:
-    engine = _engine_on(fake_llm, tmp_path, embedder, llm_timeout=0.5, llm_max_retries=5, llm_budget=1.0)
+def test_time_budget_bounds_retries_times_timeout(
+    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+) -> None:
+    engine = _engine_on(fake_llm, tmp_path, embedder, reader, llm_timeout=0.5, llm_max_retries=5, llm_budget=1.0)
     for _ in range(6):
         fake_llm.push("hang", None)  # each one outlasts the 0.5 s timeout
     answer = engine.answer("Where did the negotiators meet?")

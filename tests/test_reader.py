@@ -14,11 +14,6 @@ from rag.reader import MODEL_DIR, AnswerabilityReader
 from tests.conftest import make_settings
 
 
-@pytest.fixture(scope="module")
-def reader() -> AnswerabilityReader:
-    return AnswerabilityReader()
-
-
 def test_the_packaged_model_brings_its_calibrated_threshold(reader: AnswerabilityReader) -> None:
     assert 0.0 < reader.calibration.threshold < 1.0
     assert 0.0 < reader.calibration.second_share <= 1.0
