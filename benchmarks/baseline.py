@@ -18,6 +18,7 @@ from rag.embeddings import MiniLMEmbedding
 from rag.engine import Engine
 from rag.evaluate import contains_evidence
 from rag.index import PassageIndex
+from rag.reader import AnswerabilityReader, ReaderAnswerer
 
 from .context import BenchContext
 from .stats import Figure, percentile, ratio, with_data_dir
@@ -60,20 +61,22 @@ def _build_baseline(corpus_dir: Path, embeddings: Any) -> tuple[Any, int]:
     return store, len(splits)
 
 
-def _build_ours(ctx: BenchContext, data_dir: Path, embedder: MiniLMEmbedding) -> Engine:
-    """Everything our engine builds before it can answer, with the already-loaded model."""
+def _build_ours(ctx: BenchContext, data_dir: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader) -> Engine:
+    """Everything our engine builds before it can answer, with the already-loaded models."""
     settings = with_data_dir(ctx.settings, data_dir)
     documents = load_documents(settings.corpus_dir)
     passages = SentenceSplitter().split(documents)
     index = PassageIndex.open(settings, embedder)
     index.sync(passages, {d.doc_id: d.title for d in documents})
-    return Engine(settings, embedder, index, documents, passages)
+    return Engine(settings, embedder, index, documents, passages, ReaderAnswerer(reader, settings.reader_threshold))
 
 
 def bench_baseline(ctx: BenchContext) -> dict[str, Any]:
     embedder = MiniLMEmbedding(threads=ctx.settings.embedding_threads)
     embeddings = _langchain_embeddings(embedder)
     embedder.embed(["warm-up"])
+    reader = AnswerabilityReader(threads=ctx.settings.embedding_threads)
+    reader.score("warm-up", ["warm-up"])  # loaded before the clock starts, as the embedder is
     plan = ctx.plan
     ours_build, base_build, ours_retrieve, ours_answer, base_query = [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-baseline-") as tmp:
@@ -82,7 +85,7 @@ def bench_baseline(ctx: BenchContext) -> dict[str, Any]:
             store, chunks = _build_baseline(ctx.settings.corpus_dir, embeddings)
             base_build.append(time.perf_counter() - started)
             started = time.perf_counter()
-            engine = _build_ours(ctx, Path(tmp) / f"run{run}", embedder)
+            engine = _build_ours(ctx, Path(tmp) / f"run{run}", embedder, reader)
             ours_build.append(time.perf_counter() - started)
             for question in ctx.texts:  # warm-up of both query paths
                 store.similarity_search(question, k=K)

@@ -27,7 +27,7 @@ def bench_start(ctx: BenchContext) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
             fresh = with_data_dir(ctx.settings, Path(tmp))
             started = time.perf_counter()
-            engine = Engine.open(fresh)  # new model session, empty index, word vectors embedded
+            engine = Engine.open(fresh)  # new model session, empty index, every passage embedded
             seconds = time.perf_counter() - started
             assert engine.last_sync is not None
             embedded = engine.last_sync.embedded

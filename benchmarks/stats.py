@@ -64,7 +64,7 @@ def ratio(numerator: float, denominator: float) -> float:
 def offline(settings: Settings) -> Settings:
     """The same settings in offline mode and without the answer cache.
 
-    The latency targets are for the extractive answerer, and the bench repeats its
+    The latency targets are for the offline answerer, and the bench repeats its
     questions: a cache would measure dictionary look-ups instead.
     """
     return settings.model_copy(update={"openai_api_key": None, "openai_base_url": None, "answer_cache_size": 0})

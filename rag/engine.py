@@ -20,20 +20,18 @@ from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
 from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
-from .extractive import ExtractiveAnswerer, RuleAnswerer
 from .followup import continuation_readings, read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
-from .matching import TermMatcher
 from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
-from .rerank import Reranker
+from .reader import AnswerabilityReader, ReaderAnswerer
 from .retrieve import Retriever
 from .settings import Settings
+from .spelling import SpellingCorrector
 
 if TYPE_CHECKING:
     from .llm import LLMDrafter
-    from .reader import AnswerabilityReader
     from .multilingual import CrossLingualAnswerer
 
 log = logging.getLogger(__name__)
@@ -69,8 +67,8 @@ def clean_question(question: str, limit: int) -> str:
 
 
 class OfflineAnswerer(Protocol):
-    """Orders the retrieved evidence by how well each passage answers, and drafts the offline answer from it:
-    the hand-tuned rules (rag.extractive.RuleAnswerer) or the learned reader (rag.reader.ReaderAnswerer)."""
+    """Orders the retrieved evidence by how well each passage answers, and drafts the offline answer from it
+    (the learned reader, rag.reader.ReaderAnswerer)."""
 
     def read(self, question: str, evidence: list[Evidence]) -> tuple[list[Evidence], list[DraftSentence]]: ...
 
@@ -109,11 +107,11 @@ class Engine:
         index: PassageIndex,
         documents: list[Document],
         passages: list[Passage],
+        offline: OfflineAnswerer,
         llm: LLMDrafter | None = None,
         crosslingual: CrossLingualAnswerer | None = None,
-        reader: AnswerabilityReader | None = None,
     ) -> None:
-        """``reader`` makes the learned reader the offline answerer; without it the hand-tuned rules answer."""
+        """``offline`` orders the evidence every caller sees and drafts the answer when no LLM does."""
         self.settings = settings
         self.documents = documents
         self._index = index
@@ -121,15 +119,8 @@ class Engine:
         self._ordered = passages
         self._documents = {d.doc_id: d for d in documents}
         self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
-        cache_dir = None if settings.chroma_host else settings.data_dir
-        self._matcher = TermMatcher(embedder, passages, cache_dir)
-        self._offline: OfflineAnswerer
-        if reader is None:
-            self._offline = RuleAnswerer(Reranker(self._matcher), ExtractiveAnswerer(settings.min_relevance))
-        else:
-            from .reader import ReaderAnswerer
-
-            self._offline = ReaderAnswerer(reader, settings.reader_threshold)
+        self._spelling = SpellingCorrector(passages, embedder.known_words())
+        self._offline = offline
         self._checker = CitationChecker(
             embedder, self._documents, known_names([p.text for p in passages]), crosslingual.embedder if crosslingual else None
         )
@@ -139,7 +130,7 @@ class Engine:
         self.last_multilingual_sync: SyncReport | None = None
         self._cache = AnswerCache(settings.answer_cache_size)
         self._corpus_is_latin = is_latin_corpus(passages)
-        self._language = LanguageGuard(self._matcher.known_words)
+        self._language = LanguageGuard(self._spelling.known_words)
 
     @classmethod
     def open(
@@ -151,8 +142,8 @@ class Engine:
     ) -> "Engine":
         """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
 
-        Pass ``embedder`` (and ``reader``) to share loaded models between engines (tests, benchmarks, eval).
-        The reader is loaded only when ``OFFLINE_ANSWERER=reader``.
+        Pass ``embedder`` (and ``reader``) to share loaded models between engines (tests, benchmarks, eval);
+        the reader's model loads on its first question.
         """
         started = time.perf_counter()
         documents = load_documents(settings.corpus_dir)
@@ -178,13 +169,9 @@ class Engine:
         except BaseException:
             loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
             raise
-        if settings.offline_answerer != "reader":
-            reader = None  # a shared reader handed in is not loaded for the rules
-        elif reader is None:
-            from .reader import AnswerabilityReader
-
-            reader = AnswerabilityReader(threads=settings.embedding_threads)
-        engine = cls(settings, embedder, index, documents, passages, drafter, crosslingual, reader)
+        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
+        offline = ReaderAnswerer(reader, settings.reader_threshold)
+        engine = cls(settings, embedder, index, documents, passages, offline, drafter, crosslingual)
         engine.last_sync = report
         engine.last_multilingual_sync = multilingual_report
         log.info(
@@ -251,9 +238,10 @@ class Engine:
         mode: AnswerMode = self.mode
         note = None
         english = not self._corpus_is_latin or self._language.is_english(text)
-        if deadline is None:  # one time budget for all LLM calls of an answer
-            deadline = self._llm.budget_deadline() if self._llm else 0.0
         if self._llm and not english:
+            # One time budget for all LLM calls of an answer, from the first: the offline reader's scoring
+            # between them is not time spent waiting for the model.
+            deadline = deadline or self._llm.budget_deadline()
             try:
                 search_text = self._llm.translate(text, deadline)
             except LLMUnavailableError as exc:
@@ -261,7 +249,7 @@ class Engine:
                 mode, note, search_text = "offline-fallback", exc.fallback_note, text
         else:
             # The corpus vocabulary is English: spelling is corrected only for text searched as written.
-            search_text = self._matcher.correct_spelling(text)
+            search_text = self._spelling.correct(text)
         if mode != "llm" and not english:
             return self._answer_across_languages(text, mode, started, note)
         evidence, offline_drafts = self._ranked(search_text)
@@ -351,7 +339,7 @@ class Engine:
 
     def retrieve(self, question: str) -> list[Evidence]:
         """The evidence ``answer`` would use, best first (for eval and benchmarks); typos are corrected first."""
-        text = self._matcher.correct_spelling(clean_question(question, self.settings.max_question_chars))
+        text = self._spelling.correct(clean_question(question, self.settings.max_question_chars))
         return self._ranked(text)[0]
 
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:

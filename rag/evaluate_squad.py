@@ -92,7 +92,7 @@ def load_sample(directory: Path) -> tuple[dict[str, Path], list[SquadQuestion]]:
 
 @contextmanager
 def article_engine(
-    settings: Settings, article: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader | None
+    settings: Settings, article: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
 ) -> Iterator[Engine]:
     """An offline engine over one article alone, with its own corpus and data directories (removed after)."""
     with tempfile.TemporaryDirectory(prefix="squad-eval-") as tmp:
@@ -114,7 +114,7 @@ def evaluate_squad(settings: Settings, directory: Path) -> SquadReport:
     """Index each article alone, ask each of its questions, and score as the sample's README says."""
     articles, questions = load_sample(directory)
     embedder = MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-    reader = AnswerabilityReader(threads=settings.embedding_threads) if settings.offline_answerer == "reader" else None
+    reader = AnswerabilityReader(threads=settings.embedding_threads)
     results: list[SquadResult] = []
     for slug, path in articles.items():
         asked = [q for q in questions if q.article == slug]

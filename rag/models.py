@@ -40,7 +40,7 @@ class Evidence:
     score: float  # fused reciprocal-rank score, higher is better
     dense_similarity: float  # cosine similarity of question and passage, -1..1
     keyword_score: float  # BM25 score, 0 when no query term matched
-    relevance: float = 0.0  # the re-ranker's answer score (rag.rerank), set once evidence is re-ranked
+    relevance: float = 0.0  # how likely the passage answers: the reader's probability (rag.reader)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from .answer_types import answer_kind, in_time_frame, is_heading, offers_kind
 from .breaker import CircuitBreaker
 from .citations import DraftSentence
 from .embeddings import CosineEmbeddingFunction
@@ -30,7 +31,6 @@ from .corpus import ProgressCallback
 from .index import PassageIndex, SyncReport
 from .models import Evidence, Passage
 from .names import article_names, cyrillic_names, matching_name
-from .rerank import REQUIRED_TYPES, answer_frame, in_time_frame, is_heading, type_fit
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,6 @@ DIMENSION = 384
 MIN_SIMILARITY = 0.785
 MIN_MARGIN = 0.015
 
-# With no word-level checks across languages, the kind of answer is the one check left: places count too.
-_REQUIRED_KINDS = REQUIRED_TYPES | {"place"}
 _UKRAINIAN = re.compile(r"[іїєґ]", re.I)
 _RUSSIAN = re.compile(r"[ыэъё]", re.I)
 
@@ -177,8 +175,8 @@ class CrossLingualAnswerer:
         best = evidence[0]
         if best.dense_similarity < MIN_SIMILARITY or self.margin(evidence) < MIN_MARGIN:
             return []
-        kind = answer_frame(question)[0]
-        if kind in _REQUIRED_KINDS and not type_fit(kind, best.passage.text, "", set(), frozenset()):
+        kind = answer_kind(question)
+        if kind is not None and not offers_kind(kind, best.passage.text):
             return []  # "how many" answered by a sentence with no number is a guess
         if not in_time_frame(question, best.passage.text):
             return []  # "when will the next one be" answered by what happened

@@ -1,10 +1,11 @@
 """Names across scripts: "Путін" is not in an article that never mentions Putin; "Лавров" is Lavrov.
 
-The English path checks that a passage names everyone the question names
-(rag.matching). A question in Ukrainian or Russian writes those names in
-Cyrillic, and inflects them ("Наталії", "в Стамбулі"), so they are romanized
-both the Ukrainian and the Russian way and compared with the article's names
-by spelling similarity; a few country names differ too much and are listed.
+A quoted sentence must name everyone the question names (rag.multilingual), and
+a claim everyone it names (rag.claims). A question or a claim in Ukrainian or
+Russian writes those names in Cyrillic, and inflects them ("Наталії", "в Стамбулі"),
+so they are romanized both the Ukrainian and the Russian way and compared with the
+article's names by spelling similarity; a few country names differ too much and
+are listed.
 """
 
 from __future__ import annotations

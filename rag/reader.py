@@ -10,10 +10,10 @@ onnxruntime: no PyTorch at run time, nothing downloaded.
 Its refusal threshold was calibrated on held-out training articles and is stored
 beside the model (``calibration.json``), so a retrained model brings its own.
 
-``OFFLINE_ANSWERER=reader`` makes it the offline answerer (``ReaderAnswerer``): it
-orders the retrieved sentences and decides whether any answers. The hand-tuned
-rules (rag.rerank) stay the default for now: on chat-style questions about a news
-article the reader still refuses too often (see README, "Answer quality").
+It is the offline answerer for English questions (``ReaderAnswerer``): it orders
+the retrieved sentences, which is the evidence order every caller sees, and
+decides whether any answers. ``READER_THRESHOLD`` overrides the calibrated
+threshold.
 """
 
 from __future__ import annotations

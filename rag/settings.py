@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,13 +40,6 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     top_k: int = Field(12, ge=1, le=50, description="Passages handed to the answerer.")
-    min_relevance: float = Field(
-        0.30, ge=0.0, le=1.0, description="Cosine similarity below which a passage does not count as evidence (rules)."
-    )
-    offline_answerer: Literal["rules", "reader"] = Field(
-        "rules",
-        description="Offline answerer: hand-tuned rules, or the learned reader (better on encyclopedic text; see README).",
-    )
     reader_threshold: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Reader probability the best sentence needs, or the bot refuses (default: the model's calibrated value).",

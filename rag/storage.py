@@ -9,18 +9,11 @@ or the whole new one, never at a 0-byte file. A cache that cannot be read anyway
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
-
-import numpy as np
-
-log = logging.getLogger(__name__)
 
 # What a full, read-only or forbidden disk raises: the files are fine, only writing is not.
 _STORAGE_ERRNOS = {errno.EROFS: "read-only", errno.ENOSPC: "full", errno.EDQUOT: "over its quota",
@@ -60,19 +53,6 @@ def storage_problem(directory: Path) -> str | None:
     return None
 
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write ``path`` through ``write(file)``: a temporary sibling, fsync, rename, fsync of the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            write(file)
-        publish(Path(scratch), path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
-
-
 def publish(built: Path, target: Path) -> None:
     """Move a finished file into place for good: its data synced, then the rename, then the folder."""
     with open(built, "rb+") as file:
@@ -83,40 +63,6 @@ def publish(built: Path, target: Path) -> None:
         os.fsync(folder)  # the rename itself must reach the disk, or a power loss can undo it
     finally:
         os.close(folder)
-
-
-def load_array(path: Path, rows: int) -> np.ndarray | None:
-    """A cached 2-D array of ``rows`` rows, or None when it is missing, truncated or not an array.
-
-    An unreadable cache is removed so the rebuilt one can take its place.
-    """
-    if not path.exists():
-        return None
-    try:
-        vectors = np.load(path, allow_pickle=False)
-        if vectors.ndim == 2 and vectors.shape[0] == rows:
-            return vectors
-        reason = f"shape {vectors.shape} instead of {rows} rows"
-    except (OSError, ValueError, EOFError) as exc:  # np.load raises EOFError on a 0-byte file
-        reason = type(exc).__name__
-    log.warning("cache.unreadable path=%s reason=%s action=rebuild", path, reason)
-    _remove_quietly(path)
-    return None
-
-
-def save_array(path: Path, vectors: np.ndarray) -> None:
-    """Cache an array atomically; a disk that refuses it costs a rebuild next start, not this answer."""
-    try:
-        write_atomically(path, lambda file: np.save(file, vectors, allow_pickle=False))
-    except OSError as exc:
-        log.warning("cache.not_written path=%s reason=%s", path, storage_problem_of(exc) or exc.strerror)
-
-
-def _remove_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass  # a read-only disk keeps the bad file; it is rebuilt in memory on every start
 
 
 def sqlite_is_healthy(database: Path) -> bool:

@@ -26,37 +26,6 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-# Group-chat shorthand spelled out before matching, so "POWs" finds "prisoners" and "ppl" finds "people".
-CHAT_SHORTHAND = {
-    "pow": "prisoner", "pows": "prisoners", "ppl": "people", "govt": "government", "gov": "government",
-    "prez": "president", "pres": "president", "pm": "prime minister", "fm": "foreign minister",
-    "mil": "military", "civs": "civilians", "civvies": "civilians", "approx": "approximately", "abt": "about",
-    "w/o": "without",
-    "thx": "thanks", "ty": "thanks", "rn": "now",
-}
-
-# Words news reports use for one thing, where the word vectors alone are unsure (swap/exchange: 0.43,
-# talks/negotiations: 0.48). General news vocabulary, not this article's: extend it as newsrooms need.
-# Each group is a set of words matching one another as a close paraphrase (rag.matching).
-NEWS_SYNONYMS = [
-    "exchange swap trade",
-    "release free liberate",
-    "capture seize detain abduct",
-    "prisoner captive detainee pow",
-    "soldier troop serviceman servicemen",
-    "talks negotiations discussions dialogue",
-    "meeting summit",
-    "agreement deal accord",
-    "ceasefire truce",
-    "announce declare proclaim",
-    "border frontier",
-    "war conflict hostilities",
-    "mediate mediation broker",
-    "country nation",
-    "injured wounded",
-    "killed slain",
-]
-
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
 _ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}")  # "U.S." reads as "US", not as "u" and "s"
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
@@ -96,17 +65,6 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Stemmed content terms (no stopwords), in order, with repeats."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]
-
-
-@lru_cache(maxsize=1)
-def synonym_stems() -> dict[str, frozenset[str]]:
-    """Each stem of NEWS_SYNONYMS to the other stems of its group."""
-    table: dict[str, set[str]] = {}
-    for group in NEWS_SYNONYMS:
-        roots = {stem(w) for w in group.split()}
-        for root in roots:
-            table.setdefault(root, set()).update(roots - {root})
-    return {root: frozenset(others) for root, others in table.items()}
 
 
 def numbers(text: str) -> set[str]:

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings
 
 from rag import Engine, Settings
 from rag.embeddings import MiniLMEmbedding
+from rag.reader import AnswerabilityReader
 from telegram_bot.settings import TelegramSettings
 from tests.openai_fake import FakeOpenAI, quote_first_passage
 
@@ -78,9 +79,18 @@ def embedder() -> MiniLMEmbedding:
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) -> Iterator[Engine]:
+def reader() -> AnswerabilityReader:
+    """The learned reader, loaded once: an engine given it answers its first question without loading a model."""
+    return AnswerabilityReader()
+
+
+@pytest.fixture(scope="session")
+def engine(
+    tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+) -> Iterator[Engine]:
     """One offline engine for the whole run, with the default settings (multilingual search on)."""
-    built = Engine.open(make_settings(tmp_path_factory.mktemp("engine"), multilingual_search=True), embedder=embedder)
+    settings = make_settings(tmp_path_factory.mktemp("engine"), multilingual_search=True)
+    built = Engine.open(settings, embedder=embedder, reader=reader)
     yield built
     built.close()
 

@@ -26,7 +26,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def test_ask_json_prints_exactly_one_object(cli_env: dict[str, str]) -> None:
-    result = runner.invoke(app, ["ask", "--json", "How many civilians did each country release?"])
+    result = runner.invoke(app, ["ask", "--json", "How many civilians did each country exchange?"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert set(payload) == {"question", "answer", "citations", "grounded", "mode", "latency_ms"}
@@ -36,7 +36,7 @@ def test_ask_json_prints_exactly_one_object(cli_env: dict[str, str]) -> None:
 
 
 def test_ask_builds_the_index_on_first_use_then_index_reports_nothing_to_embed(cli_env: dict[str, str]) -> None:
-    first = runner.invoke(app, ["ask", "Where did the negotiators meet before the swap?"])
+    first = runner.invoke(app, ["ask", "Where did the negotiators meet?"])
     assert first.exit_code == 0 and "Istanbul" in first.stdout
     assert "Source sentence" in first.stdout
     again = runner.invoke(app, ["index"])
@@ -109,7 +109,7 @@ def test_installed_console_script_answers_offline(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "TELEGRAM_"))}
     env |= {"CORPUS_DIR": str(CORPUS), "DATA_DIR": str(tmp_path / "data")}
     done = subprocess.run(
-        [str(script), "ask", "--json", "How many prisoners were exchanged?"],
+        [str(script), "ask", "--json", "How many people were exchanged?"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
     )
     assert done.returncode == 0, done.stderr

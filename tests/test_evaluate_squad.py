@@ -57,7 +57,7 @@ def write_sample(directory: Path) -> None:
 
 def test_each_article_is_indexed_alone_and_scored(tmp_path: Path) -> None:
     write_sample(tmp_path / "sample")
-    report = evaluate_squad(make_settings(tmp_path, offline_answerer="reader"), tmp_path / "sample")
+    report = evaluate_squad(make_settings(tmp_path), tmp_path / "sample")
     assert report.questions == 4
     by_id = {r.qid: r for r in report.results}
     assert by_id["l1"].correct and "1870" in by_id["l1"].answer
@@ -77,7 +77,7 @@ def test_a_slice_of_the_squad_sample_stays_above_its_floor(tmp_path: Path) -> No
     rows = [line for line in (SQUAD_SAMPLE / "questions.jsonl").read_text().splitlines()
             if line.strip() and json.loads(line)["article"] in chosen]
     (sample / "questions.jsonl").write_text("\n".join(rows) + "\n")
-    report = evaluate_squad(make_settings(tmp_path, offline_answerer="reader"), sample)
+    report = evaluate_squad(make_settings(tmp_path), sample)
     print(f"\nsquad2 slice {chosen}: {report.summary()}")
     assert report.questions == 80
     # Measured with the packaged model (threshold 0.40): answer 0.759, refusal 0.538 on this slice (the whole

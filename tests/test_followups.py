@@ -255,8 +255,8 @@ def test_follow_up_context_is_per_chat(harness: Harness) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the offline re-ranker answers 'How many civilians…' (alone or with 'and soldiers?') from the "
-    "'390 individuals, including servicemen and civilians' sentences, not the per-side 270/120 one",
+    reason="read with 'How many civilians were exchanged?', the reader answers 'and soldiers?' from the "
+    "'390 individuals, including servicemen and civilians' sentence, not the per-side 270/120 one",
 )
 def test_private_chat_and_soldiers_after_civilians_cites_270(harness: Harness) -> None:
     ask(harness, CIVILIANS)

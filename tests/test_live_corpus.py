@@ -74,7 +74,7 @@ def test_article_added_then_removed_while_the_bot_runs(live_settings: Settings, 
         article.unlink()
         eventually(lambda: NEW_TITLE not in ask(harness, NEW_QUESTION), "the removed article is no longer cited")
         assert live.current.passage_with_context("eurovision:1") == []
-        assert "390" in ask(harness, "How many prisoners were exchanged?")  # the rest of the corpus is untouched
+        assert "390" in ask(harness, "How many people were exchanged?")  # the rest of the corpus is untouched
 
 
 def test_removing_every_article_stops_citing_them_until_one_is_added(
@@ -108,7 +108,7 @@ def test_broken_file_is_skipped_and_retried_on_its_next_change(
         article.write_bytes(NEW_ARTICLE.encode()[:60] + bytes(4096))
         eventually(lambda: live.reloads > reloads, "the change is noticed")
         assert caplog.text.count("corpus.skipped") == 1 and "eurovision.md" in caplog.text
-        assert "390" in live.current.answer("How many prisoners were exchanged?").text  # the others still answer
+        assert "390" in live.current.answer("How many people were exchanged?").text  # the others still answer
         article.write_text(NEW_ARTICLE, encoding="utf-8")  # the editor saves it properly
         eventually(lambda: "JJ" in live.current.answer(NEW_QUESTION).text, "the fixed file answers")
     finally:
@@ -119,7 +119,7 @@ def test_a_failed_rebuild_keeps_the_previous_engine(live_settings: Settings, liv
     engine = live.current
     (live_settings.corpus_dir / "Prisoner Exchange.md").write_text("Two files, one id.\n", encoding="utf-8")
     assert live.reload() is False
-    assert live.current is engine and live.current.answer("How many prisoners were exchanged?").grounded
+    assert live.current is engine and live.current.answer("How many people were exchanged?").grounded
 
 
 def test_polling_notices_changes_where_file_events_do_not_arrive(tmp_path: Path) -> None:

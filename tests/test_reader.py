@@ -14,11 +14,6 @@ from rag.reader import MODEL_DIR, AnswerabilityReader
 from tests.conftest import make_settings
 
 
-@pytest.fixture(scope="module")
-def reader() -> AnswerabilityReader:
-    return AnswerabilityReader()
-
-
 def test_the_packaged_model_brings_its_calibrated_threshold(reader: AnswerabilityReader) -> None:
     assert 0.0 < reader.calibration.threshold < 1.0
     assert 0.0 < reader.calibration.second_share <= 1.0
@@ -63,7 +58,7 @@ def test_a_missing_model_is_a_typed_error_naming_the_reader(tmp_path: Path) -> N
 def test_as_offline_answerer_it_orders_the_evidence_and_decides(
     tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
 ) -> None:
-    engine = Engine.open(make_settings(tmp_path, offline_answerer="reader"), embedder=embedder, reader=reader)
+    engine = Engine.open(make_settings(tmp_path), embedder=embedder, reader=reader)
     try:
         answer = engine.answer("Who announced the return of the Ukrainian personnel?")
         refused = engine.answer("What did Zelensky eat for breakfast that day?")
@@ -77,7 +72,7 @@ def test_as_offline_answerer_it_orders_the_evidence_and_decides(
 
 
 def test_an_operator_can_move_the_threshold(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
-    never = Engine.open(make_settings(tmp_path, offline_answerer="reader", reader_threshold=1.0), embedder=embedder)
+    never = Engine.open(make_settings(tmp_path, reader_threshold=1.0), embedder=embedder)
     try:
         answer = never.answer("Who announced the return of the Ukrainian personnel?")
     finally:

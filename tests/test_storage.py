@@ -10,34 +10,11 @@ import sys
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from rag import Engine
 from rag.embeddings import MiniLMEmbedding
-from rag.storage import load_array, save_array
 from tests.conftest import CORPUS, ROOT, make_settings
-
-
-def test_a_zero_byte_word_vector_cache_is_rebuilt(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
-    settings = make_settings(tmp_path)
-    Engine.open(settings, embedder=embedder)
-    (cache_file,) = settings.data_dir.glob("word-vectors-*.npy")
-    rows = np.load(cache_file).shape[0]
-    cache_file.write_bytes(b"")  # what a power loss after an unsynced rename leaves
-    engine = Engine.open(settings, embedder=embedder)
-    assert engine.answer("How many civilians did each country release?").grounded
-    assert np.load(cache_file).shape[0] == rows
-    assert not list(settings.data_dir.glob(".word-vectors-*.tmp"))  # no scratch file left behind
-
-
-def test_cache_files_are_replaced_whole(tmp_path: Path) -> None:
-    path = tmp_path / "cache" / "vectors.npy"
-    save_array(path, np.ones((3, 4), dtype=np.float32))
-    save_array(path, np.zeros((5, 4), dtype=np.float32))
-    assert load_array(path, 5) is not None and load_array(path, 5).sum() == 0  # type: ignore[union-attr]
-    assert load_array(path, 3) is None and not path.exists()  # the wrong shape is treated as missing
-    assert [p.name for p in path.parent.iterdir()] == []
 
 
 def test_a_truncated_model_cache_is_rebuilt(tmp_path: Path) -> None:
@@ -88,7 +65,7 @@ def test_read_only_data_dir_with_a_complete_index_still_answers(tmp_path: Path, 
     settings = make_settings(tmp_path)
     Engine.open(settings, embedder=embedder)
     before = sorted(p.name for p in settings.data_dir.iterdir())
-    script = f"{_read_only(settings.data_dir)} && $CLI ask --json 'Where did the swap take place?'"
+    script = f"{_read_only(settings.data_dir)} && $CLI ask --json 'At which border did the exchange take place?'"
     done = _in_namespace(script, settings.data_dir, settings.corpus_dir)
     assert done.returncode == 0, done.stderr
     assert "Belarus" in done.stdout and done.stderr == ""
@@ -121,7 +98,7 @@ def test_a_disk_that_fills_up_keeps_its_index_and_still_answers(tmp_path: Path) 
     script = (
         f"mount -t tmpfs -o size=2m tmpfs {data_dir} && $CLI index >/dev/null"
         f" && (dd if=/dev/zero of={data_dir}/filler bs=16k 2>/dev/null; true)"  # the disk is now full
-        f" && $CLI ask --json 'Where did the swap take place?'"
+        f" && $CLI ask --json 'At which border did the exchange take place?'"
         f" && echo 'The mayor opened a bridge.' >> {corpus}/prisoner-exchange.md && $CLI index;"
         f" echo index_exit=$?; ls {data_dir}"
     )

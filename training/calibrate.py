@@ -115,7 +115,7 @@ def score_held_out(
         questions = write_articles(train_dir, Path(tmp), reworded_share, wordnet)
         for slug, made in synthetic_unanswerables(train_dir, seed=5, share=synthetic_share).items():
             questions[slug] += made
-        settings = Settings(_env_file=None, offline_answerer="reader")  # type: ignore[call-arg]
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
         for slug, asked in questions.items():
             with article_engine(settings, Path(tmp) / "corpus" / f"{slug}.md", embedder, reader) as engine:
                 for q in asked:

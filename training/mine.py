@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     embedder, reader = MiniLMEmbedding(), AnswerabilityReader()
-    settings = Settings(_env_file=None, offline_answerer="reader")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
     written = 0
     with args.out.open("w", encoding="utf-8") as out, tempfile.TemporaryDirectory(prefix="mine-") as tmp:
         for name in SOURCES:
