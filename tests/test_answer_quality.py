@@ -43,7 +43,7 @@ def sample(engine: Engine) -> EvalReport:
     return result
 
 
-# Measured with the reader of rag/reader_model at commit 18d3f13: accuracy 0.733 (11 of 15 answerable),
+# Measured with the reader of rag/reader_model (round 4, threshold 0.28): accuracy 0.733 (11 of 15 answerable),
 # citation precision 0.909, refusal 1.000 (3 of 3), hit@3 1.000. The hand-written rules it replaced scored
 # 1.000 on all four; the reader refuses answerable questions asked in other words than the article's.
 def test_sample_questions_stay_above_their_answer_and_refusal_floor(sample: EvalReport) -> None:
@@ -60,13 +60,13 @@ def test_sample_questions_stay_above_their_citation_and_retrieval_floor(sample: 
 @pytest.mark.parametrize(
     ("name", "floors"),
     [
-        # Measured with the reader (commit 18d3f13 of rag/reader_model): accuracy 0.368 (25 of 68 answerable),
-        # citation precision 0.833, refusal 0.969 (31 of 32), hit@3 0.926; the rules it replaced, tuned on
-        # these questions: 0.853, 0.881, 0.812, 0.956.
-        ("paraphrases.jsonl", (0.33, 0.78, 0.9, 0.89)),
-        # Measured with the reader: accuracy 0.409 (9 of 22), citation precision 0.900, refusal 1.000 (8 of 8),
+        # Measured with the reader (round 4): accuracy 0.544 (37 of 68 answerable), citation precision 0.848,
+        # refusal 0.938 (30 of 32), hit@3 0.956; the rules it replaced, tuned on these questions: 0.853, 0.881,
+        # 0.812, 0.956.
+        ("paraphrases.jsonl", (0.50, 0.80, 0.87, 0.92)),
+        # Measured with the reader: accuracy 0.545 (12 of 22), citation precision 0.857, refusal 1.000 (8 of 8),
         # hit@3 0.909; the rules: 0.955, 0.913, 0.875, 1.000.
-        ("unseen.jsonl", (0.36, 0.8, 0.87, 0.86)),
+        ("unseen.jsonl", (0.45, 0.78, 0.87, 0.86)),
     ],
 )
 def test_held_out_sets_stay_above_their_floor(engine: Engine, name: str, floors: tuple[float, ...]) -> None:

@@ -115,4 +115,4 @@ def test_unusable_corpus_exits_1_with_the_engine_message(start_failures: dict) -
     result = start_failures["empty corpus"]
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("Cannot start: The article collection is not available")
+    assert result.stderr.strip().splitlines()[-1].startswith("Cannot start: There are no articles to answer from")

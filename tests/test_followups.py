@@ -253,11 +253,6 @@ def test_follow_up_context_is_per_chat(harness: Harness) -> None:
     assert "Severodonetsk" not in other_chat
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="read with 'How many civilians were exchanged?', the reader answers 'and soldiers?' from the "
-    "'390 individuals, including servicemen and civilians' sentence, not the per-side 270/120 one",
-)
 def test_private_chat_and_soldiers_after_civilians_cites_270(harness: Harness) -> None:
     ask(harness, CIVILIANS)
     reply = ask(harness, SOLDIERS)
