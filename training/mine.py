@@ -38,17 +38,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("training/work/mined.jsonl"))
     parser.add_argument("--per-article", type=int, default=120, help="questions sampled from each article")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--articles", type=int, default=0,
+                        help="stop after this many training articles, in file order (0: all of them)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     embedder, reader = MiniLMEmbedding(), AnswerabilityReader()
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    written = 0
+    written, mined_articles = 0, 0
     with args.out.open("w", encoding="utf-8") as out, tempfile.TemporaryDirectory(prefix="mine-") as tmp:
         for name in SOURCES:
             for article in json.loads((args.train_dir / name).read_text(encoding="utf-8"))["data"]:
                 title = article["title"]
                 if title in CALIBRATION_ARTICLES or title in DROPPED_ARTICLES:
                     continue
+                if args.articles and mined_articles == args.articles:
+                    return
+                mined_articles += 1
                 path = write_article(article, Path(tmp) / f"{abs(hash(title))}.md")
                 questions = [qa for p in article["paragraphs"] for qa in p["qas"]]
                 answerable = [q for q in questions if not q.get("is_impossible")]
