@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     )
 
     # Retrieval and answering
-    top_k: int = Field(12, ge=1, le=50, description="Passages handed to the answerer.")
+    top_k: int = Field(
+        10, ge=1, le=50, description="Passages handed to the answerer (the reader scores each: more costs time)."
+    )
     reader_threshold: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Reader probability the best sentence needs, or the bot refuses (default: the model's calibrated value).",
