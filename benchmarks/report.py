@@ -15,19 +15,24 @@ def _measured(sections: dict[str, Any], section: str, figure: str, key: str = "m
 
 
 def check_targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
-    """The project's speed and memory targets beside the measured figure (the median, or the max for peaks)."""
+    """The project's speed and memory targets beside the measured figure (the median, or the max for peaks).
+
+    Answer latency, bot throughput and memory are the learned reader's budget (a cross-encoder pass over the
+    retrieved sentences of every English answer): p50 60 ms, p95 120 ms, 30 msg/s (Telegram's own limit per bot),
+    350 MB.
+    """
     ready = _measured(sections, "telegram", "ready_s")
     ready_what = "bot"
     if ready is None:
         ready, ready_what = _measured(sections, "start", "engine_process_ready_s"), "engine"
     largest = sections.get("scaling", {}).get("largest_docs")
     rows = [
-        ("answer p50", _measured(sections, "latency", "p50_ms"), "<=", 30.0, "ms"),
-        ("answer p95", _measured(sections, "latency", "p95_ms"), "<=", 60.0, "ms"),
+        ("answer p50", _measured(sections, "latency", "p50_ms"), "<=", 60.0, "ms"),
+        ("answer p95", _measured(sections, "latency", "p95_ms"), "<=", 120.0, "ms"),
         ("overhead over the floor", _measured(sections, "floor", "overhead_ratio"), "<=", 2.0, "x"),
-        ("bot throughput, 50 users", _measured(sections, "telegram", "messages_per_s"), ">=", 100.0, "msg/s"),
+        ("bot throughput, 50 users", _measured(sections, "telegram", "messages_per_s"), ">=", 30.0, "msg/s"),
         ("bot update→reply p95", _measured(sections, "telegram", "p95_ms"), "<=", 500.0, "ms"),
-        ("bot peak RSS", _measured(sections, "telegram", "peak_rss_mb", "max"), "<=", 300.0, "MB"),
+        ("bot peak RSS", _measured(sections, "telegram", "peak_rss_mb", "max"), "<=", 350.0, "MB"),
         (f"start to ready ({ready_what})", ready, "<=", 3.0, "s"),
         (f"query p50 at {largest or '?'} docs / 1 doc", _measured(sections, "scaling", "query_p50_ratio"), "<=", 2.0, "x"),
         ("new article answered", _measured(sections, "reload", "reload_s"), "<=", 5.0, "s"),
