@@ -102,11 +102,11 @@ class EvidenceSearch:
 
     def read(self, question: str) -> Reading:
         """A question searched as written: the corpus vocabulary is English, so its typos are corrected first."""
-        return self.read_translation(self._spelling.correct(question))
+        return self.read_exactly(self._spelling.correct(question))
 
-    def read_translation(self, english: str) -> Reading:
-        """A language model's English rendering of a question: its words are the model's, not typos."""
-        evidence, draft = self._ranker.read(english, self._retriever.retrieve(english, self._top_k).evidence)
+    def read_exactly(self, text: str) -> Reading:
+        """``text`` searched as given: a language model's English rendering of a question has no typos to fix."""
+        evidence, draft = self._ranker.read(text, self._retriever.retrieve(text, self._top_k).evidence)
         return Reading(evidence, draft)
 
 
@@ -257,9 +257,9 @@ class LLMAnswering:
                 english = self._llm.translate(question, deadline)
             except LLMUnavailableError as exc:
                 return stood_in("translate", exc, lambda: self._offline.across_languages(question))
-            reading = self._offline.search.read_translation(english)
+            reading = self._offline.search.read_exactly(english)
         try:
-            # The model writes in the reader's words: it answers in the language of the question.
+            # The reader's own words, not the translation: the model answers in their language.
             drafts = self._llm(question, reading.evidence, deadline)
         except LLMUnavailableError as exc:
             return stood_in("answer", exc, lambda: self._offline.checked(reading.draft, reading.evidence))
