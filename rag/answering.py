@@ -113,12 +113,8 @@ class EvidenceSearch:
 class Answerer(Protocol):
     """What ``Engine.open`` chose to answer with: ``OfflineAnswering``, or ``LLMAnswering`` over it."""
 
-    @property
-    def mode(self) -> Literal["offline", "llm"]: ...
-
-    @property
-    def model(self) -> str | None:
-        """The language model's name, None offline."""
+    mode: Literal["offline", "llm"]
+    model: str | None  # the language model's name, None offline
 
     def budget_deadline(self) -> float | None:
         """When the model calls of an answer starting now must be over; None without a model."""
@@ -132,6 +128,9 @@ class Answerer(Protocol):
 class OfflineAnswering:
     """Answers without a language model: the reader quotes the sentence that answers an English question; the
     multilingual model finds it for a question in another language (without it, the reader is asked for English)."""
+
+    mode: Literal["offline", "llm"] = "offline"
+    model: str | None = None
 
     def __init__(
         self,
@@ -152,14 +151,6 @@ class OfflineAnswering:
         self._corpus_is_latin = corpus_is_latin
         self._crosslingual = crosslingual
         self._top_k = top_k
-
-    @property
-    def mode(self) -> Literal["offline", "llm"]:
-        return "offline"
-
-    @property
-    def model(self) -> str | None:
-        return None
 
     def budget_deadline(self) -> float | None:
         """No model to wait for: no time budget."""
@@ -221,17 +212,12 @@ def stood_in(stage: str, error: LLMUnavailableError, offline: Callable[[], Outco
 class LLMAnswering:
     """A language model drafts the answer from the evidence; when it cannot, the offline answer stands in."""
 
+    mode: Literal["offline", "llm"] = "llm"
+
     def __init__(self, llm: Drafter, offline: OfflineAnswering) -> None:
         self._llm = llm
         self._offline = offline
-
-    @property
-    def mode(self) -> Literal["offline", "llm"]:
-        return "llm"
-
-    @property
-    def model(self) -> str | None:
-        return self._llm.model
+        self.model: str | None = llm.model
 
     def budget_deadline(self) -> float | None:
         """When the model calls of an answer starting now must be over."""
