@@ -197,8 +197,9 @@ class PassageIndex:
     def close(self) -> None:
         """Let go of the Chroma client, once (later calls do nothing).
 
-        Embedded, Chroma counts the clients of one path in this process and closes its database when the last one
-        closes: another engine open on the same DATA_DIR keeps it open. On a server, its connections are closed.
+        Embedded, Chroma counts the clients of one path in this process and closes its database (in the background,
+        on its Rust side) when the last one closes: another engine open on the same DATA_DIR keeps it open. On a
+        server, its connections are closed.
         A read-only DATA_DIR's temporary copy is removed. Calls after this raise ``IndexUnavailableError``.
         """
         if self._closed:

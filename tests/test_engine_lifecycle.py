@@ -4,6 +4,7 @@ progress (or another engine on the same data directory) keeps the index until it
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +86,21 @@ def test_closing_one_engine_leaves_another_on_the_same_data_directory_answering(
     assert files_held_under(settings.data_dir)
     second.close()
     assert released(settings.data_dir)
+
+
+def test_closing_an_engine_whose_files_were_deleted_leaves_the_rebuilt_one_answering(
+    tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+) -> None:
+    settings = make_settings(tmp_path)
+    stale = Engine.open(settings, embedder=embedder, reader=reader)
+    shutil.rmtree(settings.data_dir)  # deleted while the process runs: the next engine starts a new database
+    rebuilt = Engine.open(settings, embedder=embedder, reader=reader)
+    assert rebuilt.last_sync is not None and rebuilt.last_sync.embedded == 21
+    stale.close()  # its database is gone: closing it must not close the one that replaced it
+    try:
+        assert "Istanbul" in rebuilt.answer(QUESTION).text
+    finally:
+        rebuilt.close()
 
 
 def test_an_answer_in_progress_keeps_the_index_until_it_is_done(
