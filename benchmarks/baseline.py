@@ -13,12 +13,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from rag.corpus import SentenceSplitter, load_documents
+from rag.corpus import load_documents
 from rag.embeddings import MiniLMEmbedding
 from rag.engine import Engine
 from rag.evaluate import contains_evidence
-from rag.index import PassageIndex
-from rag.reader import AnswerabilityReader, ReaderAnswerer
+from rag.reader import AnswerabilityReader
 
 from .context import BenchContext
 from .stats import Figure, percentile, ratio, with_data_dir
@@ -62,13 +61,10 @@ def _build_baseline(corpus_dir: Path, embeddings: Any) -> tuple[Any, int]:
 
 
 def _build_ours(ctx: BenchContext, data_dir: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader) -> Engine:
-    """Everything our engine builds before it can answer, with the already-loaded models."""
-    settings = with_data_dir(ctx.settings, data_dir)
-    documents = load_documents(settings.corpus_dir)
-    passages = SentenceSplitter().split(documents)
-    index = PassageIndex.open(settings, embedder)
-    index.sync(passages, {d.doc_id: d.title for d in documents})
-    return Engine(settings, embedder, index, documents, passages, ReaderAnswerer(reader, settings.reader_threshold))
+    """Everything our engine builds before it can answer, with the already-loaded models (offline, and, like the
+    tutorial, without the multilingual collection)."""
+    settings = with_data_dir(ctx.settings, data_dir).model_copy(update={"multilingual_search": False})
+    return Engine.open(settings, embedder=embedder, reader=reader)
 
 
 def bench_baseline(ctx: BenchContext) -> dict[str, Any]:

@@ -10,37 +10,33 @@ import logging
 import threading
 import time
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from cachetools import LRUCache
 
-from .citations import CheckedAnswer, CitationChecker, DraftSentence
+from .answering import Answerer, EvidenceSearch, LLMAnswering, OfflineAnswering
+from .citations import CitationChecker
 from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding
-from .errors import EmptyQuestionError, LLMUnavailableError, MultilingualUnavailableError, QuestionTooLongError
+from .errors import EmptyQuestionError, EngineClosedError, QuestionTooLongError
 from .followup import continuation_readings, read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
-from .models import Answer, AnswerMode, Citation, Document, EngineInfo, Evidence, Passage
+from .models import Answer, Document, EngineInfo, Evidence, Passage
 from .reader import AnswerabilityReader, ReaderAnswerer
 from .retrieve import Retriever
 from .settings import Settings
 from .spelling import SpellingCorrector
 
 if TYPE_CHECKING:
-    from .llm import LLMDrafter
     from .multilingual import CrossLingualAnswerer
 
 log = logging.getLogger(__name__)
-
-# Offline, the embedding model reads English only: better to say so than to claim the article is silent.
-ENGLISH_ONLY = (
-    "Without a language model I can only search the article in English. "
-    "Please ask your question in English."
-)
 
 
 def is_latin_corpus(passages: list[Passage]) -> bool:
@@ -64,13 +60,6 @@ def clean_question(question: str, limit: int) -> str:
     if len(text) > limit:
         raise QuestionTooLongError(len(text), limit)
     return text
-
-
-class OfflineAnswerer(Protocol):
-    """Orders the retrieved evidence by how well each passage answers, and drafts the offline answer from it
-    (the learned reader, rag.reader.ReaderAnswerer)."""
-
-    def read(self, question: str, evidence: list[Evidence]) -> tuple[list[Evidence], list[DraftSentence]]: ...
 
 
 class AnswerCache:
@@ -97,40 +86,81 @@ class AnswerCache:
             self._answers[self._key(question)] = answer
 
 
+class ReleaseWhenIdle:
+    """Counts the calls using what an engine owns; once closed, no call starts and the last one out releases it.
+
+    A corpus change closes the engine it replaces while questions may still be answered with it: closing
+    must neither pull the index from under them nor wait for them (a hung model would hold up the reload).
+    """
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release = release
+        self._lock = threading.Lock()
+        self._users = 0
+        self._closed = False
+
+    @contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Hold the resources for one call; ``EngineClosedError`` once closed."""
+        with self._lock:
+            if self._closed:
+                raise EngineClosedError("the engine was closed")
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                last_out = self._closed and self._users == 0
+            if last_out:
+                self._release()
+
+    def close(self) -> None:
+        """No new call; release now, or when the last call in progress ends. Later calls do nothing."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            idle = self._users == 0
+        if idle:
+            self._release()
+
+
 class Engine:
-    """Everything needed to answer, built once and shared by every caller."""
+    """Everything needed to answer, built once by ``Engine.open`` and shared by every caller.
+
+    The engine owns its Chroma clients (``index`` and the cross-language answerer's) and closes them with
+    ``close``; the models (embedder, reader) may be shared between engines and are never closed here.
+    """
 
     def __init__(
         self,
         settings: Settings,
-        embedder: MiniLMEmbedding,
-        index: PassageIndex,
         documents: list[Document],
         passages: list[Passage],
-        offline: OfflineAnswerer,
-        llm: LLMDrafter | None = None,
+        index: PassageIndex,
+        search: EvidenceSearch,
+        answerer: Answerer,
         crosslingual: CrossLingualAnswerer | None = None,
+        last_sync: SyncReport | None = None,
+        last_multilingual_sync: SyncReport | None = None,
     ) -> None:
-        """``offline`` orders the evidence every caller sees and drafts the answer when no LLM does."""
+        """The parts, already built (``Engine.open`` chooses them): ``search`` orders the evidence every caller
+        sees; ``answerer`` drafts and checks the answer; ``index`` and ``crosslingual`` are closed with the engine;
+        ``last_sync``/``last_multilingual_sync`` say what opening did to the two collections."""
         self.settings = settings
         self.documents = documents
-        self._index = index
         self._passages = {p.passage_id: p for p in passages}
         self._ordered = passages
         self._documents = {d.doc_id: d for d in documents}
-        self._retriever = Retriever(index, KeywordIndex(passages), embedder, self._passages)
-        self._spelling = SpellingCorrector(passages, embedder.known_words())
-        self._offline = offline
-        self._checker = CitationChecker(
-            embedder, self._documents, known_names([p.text for p in passages]), crosslingual.embedder if crosslingual else None
-        )
-        self._llm = llm
+        self._index = index
+        self._search = search
+        self._answerer = answerer
         self._crosslingual = crosslingual
-        self.last_sync: SyncReport | None = None
-        self.last_multilingual_sync: SyncReport | None = None
+        self.last_sync = last_sync
+        self.last_multilingual_sync = last_multilingual_sync
         self._cache = AnswerCache(settings.answer_cache_size)
-        self._corpus_is_latin = is_latin_corpus(passages)
-        self._language = LanguageGuard(self._spelling.known_words)
+        self._lifetime = ReleaseWhenIdle(self._release)
 
     @classmethod
     def open(
@@ -140,7 +170,8 @@ class Engine:
         embedder: MiniLMEmbedding | None = None,
         reader: AnswerabilityReader | None = None,
     ) -> "Engine":
-        """Load the corpus, sync the index (embedding only what changed) and get ready to answer.
+        """Load the corpus, sync the index (embedding only what changed) and get ready to answer: the one place
+        that chooses and builds the engine's parts.
 
         Pass ``embedder`` (and ``reader``) to share loaded models between engines (tests, benchmarks, eval);
         the reader's model loads on its first question.
@@ -149,31 +180,44 @@ class Engine:
         documents = load_documents(settings.corpus_dir)
         embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
         loading = embedder.load_in_background()  # first use waits on the same lock, so this only saves time
-        try:
+        with ExitStack() as on_failure:  # undone in reverse when opening fails; kept (pop_all) when it succeeds
+            on_failure.callback(loading.join)  # a process that exits while onnxruntime is mid-load aborts
             passages = SentenceSplitter().split(documents, progress)
             # Both collections live on one server: when it hangs, neither is asked until the cool-down ends.
             breaker = server_breaker(settings) if settings.chroma_host else None
             index = PassageIndex.open(settings, embedder, breaker)
+            on_failure.callback(index.close)
             titles = {d.doc_id: d.title for d in documents}
             report = index.sync(passages, titles, progress)
+            corpus_is_latin = is_latin_corpus(passages)
             crosslingual, multilingual_report = None, None
-            if settings.multilingual_search and is_latin_corpus(passages):
+            if settings.multilingual_search and corpus_is_latin:
                 from .multilingual import open_crosslingual  # its model loads on first use
 
                 crosslingual, multilingual_report = open_crosslingual(settings, passages, titles, progress, breaker)
+                if crosslingual is not None:
+                    on_failure.callback(crosslingual.close)
             drafter = None
             if settings.llm_enabled:
                 from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light
 
                 drafter = LLMDrafter(settings)
-        except BaseException:
-            loading.join()  # a process that exits while onnxruntime is mid-load aborts instead of exiting
-            raise
-        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
-        offline = ReaderAnswerer(reader, settings.reader_threshold)
-        engine = cls(settings, embedder, index, documents, passages, offline, drafter, crosslingual)
-        engine.last_sync = report
-        engine.last_multilingual_sync = multilingual_report
+            reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
+            retriever = Retriever(index, KeywordIndex(passages), embedder, {p.passage_id: p for p in passages})
+            spelling = SpellingCorrector(passages, embedder.known_words())
+            ranker = ReaderAnswerer(reader, settings.reader_threshold)
+            search = EvidenceSearch(retriever, ranker, spelling, settings.top_k)
+            checker = CitationChecker(
+                embedder, {d.doc_id: d for d in documents}, known_names([p.text for p in passages]),
+                crosslingual.embedder if crosslingual else None,
+            )
+            offline = OfflineAnswering(
+                search, checker, LanguageGuard(spelling.known_words), not_in_article(documents), corpus_is_latin,
+                crosslingual, settings.top_k,
+            )
+            answerer: Answerer = LLMAnswering(drafter, offline) if drafter else offline
+            on_failure.pop_all()
+        engine = cls(settings, documents, passages, index, search, answerer, crosslingual, report, multilingual_report)
         log.info(
             "engine.ready mode=%s documents=%d passages=%d index=%s seconds=%.2f",
             engine.mode, len(documents), len(passages), index.location, time.perf_counter() - started,
@@ -182,25 +226,31 @@ class Engine:
 
     @property
     def mode(self) -> Literal["offline", "llm"]:
-        return "llm" if self._llm else "offline"
+        return self._answerer.mode
 
     def answer(self, question: str, context: str | None = None) -> Answer:
         """A cited answer to ``question``, or the fixed "not in the article" answer.
 
         ``context`` is the previous question of the conversation. It is used only when the
         message cannot stand alone ("Where did he announce it?", "and soldiers?"): a
-        self-contained question is answered exactly as without it.
+        self-contained question is answered exactly as without it. ``EngineClosedError`` once closed.
         """
         started = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
-        previous = self._previous_question(text, context)
-        cache_key = text if previous is None else f"{previous}\n{text}"
-        cached = self._cache.get(cache_key)
-        if cached is not None:
-            latency = (time.perf_counter() - started) * 1000
-            log.info("answer cached=True mode=%s grounded=%s latency_ms=%.1f", cached.mode, cached.grounded, latency)
-            return replace(cached, question=text, latency_ms=latency)
-        answer = self._answer(text, started) if previous is None else self._answer_follow_up(text, previous, started)
+        with self._lifetime.in_use():  # closing meanwhile leaves the index open until this answer is done
+            previous = self._previous_question(text, context)
+            cache_key = text if previous is None else f"{previous}\n{text}"
+            cached = self._cache.get(cache_key)
+            if cached is not None:
+                latency = (time.perf_counter() - started) * 1000
+                log.info(
+                    "answer cached=True mode=%s grounded=%s latency_ms=%.1f", cached.mode, cached.grounded, latency
+                )
+                return replace(cached, question=text, latency_ms=latency)
+            if previous is None:
+                answer = self._answer(text, started)
+            else:
+                answer = self._answer_follow_up(text, previous, started)
         if answer.mode != "offline-fallback":  # a fallback is worth retrying next time
             self._cache.put(cache_key, answer)
         return answer
@@ -221,13 +271,8 @@ class Engine:
         """A follow-up: offline, searched and scored together with the previous question; with a
         language model, first rewritten into a standalone question (the "condense question" step)."""
         together = f"{previous} {text}"
-        standalone = None
-        deadline = self._llm.budget_deadline() if self._llm else 0.0  # rewriting shares the answer's time budget
-        if self._llm:
-            try:
-                standalone = self._llm.condense(previous, text, deadline)
-            except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback stage=condense error=%s reason=%s", type(exc).__name__, exc)
+        deadline = self._answerer.budget_deadline()  # rewriting shares the answer's time budget
+        standalone = self._answerer.condense(previous, text, deadline)
         if standalone is None:
             readings = continuation_readings(previous, text)  # "and soldiers?": the last question, about soldiers
             standalone = max(readings, key=self._best_relevance) if readings else together
@@ -235,112 +280,37 @@ class Engine:
         return replace(self._answer(standalone, started, deadline), question=text, read_as=standalone)
 
     def _answer(self, text: str, started: float, deadline: float | None = None) -> Answer:
-        mode: AnswerMode = self.mode
-        note = None
-        english = not self._corpus_is_latin or self._language.is_english(text)
-        if self._llm and not english:
-            # One time budget for all LLM calls of an answer, from the first: the offline reader's scoring
-            # between them is not time spent waiting for the model.
-            deadline = deadline or self._llm.budget_deadline()
-            try:
-                search_text = self._llm.translate(text, deadline)
-            except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback stage=translate error=%s reason=%s", type(exc).__name__, exc)
-                mode, note, search_text = "offline-fallback", exc.fallback_note, text
-        else:
-            # The corpus vocabulary is English: spelling is corrected only for text searched as written.
-            search_text = self._spelling.correct(text)
-        if mode != "llm" and not english:
-            return self._answer_across_languages(text, mode, started, note)
-        evidence, offline_drafts = self._ranked(search_text)
-        drafts: list[DraftSentence] | None = None
-        if mode == "llm" and self._llm:
-            try:
-                drafts = self._llm(text, evidence, deadline)  # the reader's own words: it answers in their language
-            except LLMUnavailableError as exc:
-                log.warning("answer.llm_fallback stage=answer error=%s reason=%s", type(exc).__name__, exc)
-                mode, note = "offline-fallback", exc.fallback_note
-        if drafts is None:
-            drafts = offline_drafts
-        return self._finish_checked(text, self._checker.check(drafts, evidence), mode, started, note, evidence)
-
-    def _answer_across_languages(self, text: str, mode: AnswerMode, started: float, note: str | None) -> Answer:
-        """Offline, a question in another language: quote the English sentence the multilingual model finds."""
-        if self._crosslingual is None:
-            return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
-        from .multilingual import NOTES, REFUSAL_NOTES, reader_language
-
-        try:
-            evidence = self._crosslingual.search(text, self.settings.top_k)
-        except MultilingualUnavailableError as exc:
-            log.warning("answer.multilingual_unavailable reason=%s", exc)
-            return self._finish(text, ENGLISH_ONLY, [], mode, started, note, [])
-        checked = self._checker.check(self._crosslingual.draft(text, evidence), evidence)
-        language = reader_language(text)
-        log.info(
-            "answer.crosslingual note_language=%s top_similarity=%.3f margin=%.3f",
-            language, evidence[0].dense_similarity if evidence else 0.0, self._crosslingual.margin(evidence),
-        )
-        language_note = (NOTES if checked.citations else REFUSAL_NOTES).get(language)
-        note = " ".join(n for n in (note, language_note) if n) or None
-        return self._finish_checked(text, checked, mode, started, note, evidence)
-
-    def _finish_checked(
-        self,
-        question: str,
-        checked: CheckedAnswer,
-        mode: AnswerMode,
-        started: float,
-        note: str | None,
-        evidence: list[Evidence],
-    ) -> Answer:
-        """The checked answer, or the fixed "not in the article" when no cited sentence survived the check."""
-        if not checked.citations:
-            return self._finish(question, not_in_article(self.documents), [], mode, started, note, evidence)
-        return self._finish(question, checked.text, checked.citations, mode, started, note, evidence)
-
-    def _finish(
-        self,
-        question: str,
-        text: str,
-        citations: list[Citation],
-        mode: AnswerMode,
-        started: float,
-        note: str | None,
-        evidence: list[Evidence],
-    ) -> Answer:
-        """The Answer, with its latency, and one log line an operator can use."""
+        """The answerer's outcome as the Answer, with its latency, and one log line an operator can use."""
+        outcome = self._answerer.answer(text, deadline)
         latency = (time.perf_counter() - started) * 1000
         log.info(
             "answer mode=%s grounded=%s citations=%s top_similarity=%.3f top_relevance=%.3f latency_ms=%.1f",
-            mode, bool(citations), [c.passage_id for c in citations],
-            max((e.dense_similarity for e in evidence), default=0.0),
-            max((e.relevance for e in evidence), default=0.0), latency,
+            outcome.mode, bool(outcome.citations), [c.passage_id for c in outcome.citations],
+            max((e.dense_similarity for e in outcome.evidence), default=0.0),
+            max((e.relevance for e in outcome.evidence), default=0.0), latency,
         )
         return Answer(
-            question=question,
-            text=text,
-            citations=citations,
-            grounded=bool(citations),
-            mode=mode,
+            question=text,
+            text=outcome.text,
+            citations=outcome.citations,
+            grounded=bool(outcome.citations),
+            mode=outcome.mode,
             latency_ms=latency,
-            note=note,
-            evidence=evidence,
+            note=outcome.note,
+            evidence=outcome.evidence,
         )
-
-    def _ranked(self, search_text: str) -> tuple[list[Evidence], list[DraftSentence]]:
-        """Fused retrieval, then ordered by how well each passage answers (the one retrieval step), with the
-        offline answerer's draft from that order."""
-        return self._offline.read(search_text, self._retriever.retrieve(search_text, self.settings.top_k).evidence)
 
     def _best_relevance(self, question: str) -> float:
         """How well the best passage answers the question, as the offline answerer judges it."""
-        return max((e.relevance for e in self.retrieve(question)), default=0.0)
+        return max((e.relevance for e in self._evidence(question)), default=0.0)
+
+    def _evidence(self, question: str) -> list[Evidence]:
+        return self._search.read(clean_question(question, self.settings.max_question_chars)).evidence
 
     def retrieve(self, question: str) -> list[Evidence]:
         """The evidence ``answer`` would use, best first (for eval and benchmarks); typos are corrected first."""
-        text = self._spelling.correct(clean_question(question, self.settings.max_question_chars))
-        return self._ranked(text)[0]
+        with self._lifetime.in_use():
+            return self._evidence(question)
 
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:
         """The passage and up to ``window`` neighbours each side from the same document, in order."""
@@ -363,7 +333,7 @@ class Engine:
     def info(self) -> EngineInfo:
         return EngineInfo(
             mode=self.mode,
-            llm_model=self.settings.openai_model if self._llm else None,
+            llm_model=self._answerer.model,
             embedding_model=MODEL_NAME,
             index_location=self._index.location,
             passages=len(self._passages),
@@ -372,5 +342,13 @@ class Engine:
         )
 
     def close(self) -> None:
-        """Release resources; the embedded Chroma client flushes on its own."""
-        log.debug("engine.closed")
+        """Close the engine's Chroma clients, now or when the answers in progress end; then ``answer`` and
+        ``retrieve`` raise ``EngineClosedError``. The shared models (embedder, reader) stay loaded: other
+        engines may use them. Closing twice does nothing."""
+        self._lifetime.close()
+
+    def _release(self) -> None:
+        self._index.close()
+        if self._crosslingual is not None:
+            self._crosslingual.close()
+        log.debug("engine.closed index=%s", self._index.location)

@@ -72,6 +72,12 @@ class StorageError(RagError):
     user_message = "The bot's storage cannot be written right now."
 
 
+class EngineClosedError(RagError):
+    """The engine was closed (a corpus change replaced it, or the process is stopping): it answers no more."""
+
+    user_message = "The articles were just reloaded. Please ask your question again."
+
+
 class MultilingualUnavailableError(RagError):
     """The multilingual model cannot be loaded here (the engine then asks for English)."""
 

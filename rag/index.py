@@ -77,12 +77,18 @@ def _server_client(settings: Settings, chroma_settings: ChromaSettings) -> chrom
     )
     httpx.get(f"{api_url}/heartbeat", timeout=timeout).raise_for_status()
     client = chromadb.HttpClient(host=host, port=port, ssl=settings.chroma_ssl, settings=chroma_settings)
-    session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
+    session = _http_session(client)
+    if session is not None:
         session.timeout = httpx.Timeout(timeout)
     else:  # a chromadb upgrade moved it: calls are still bounded by the breaker, not by a timeout
         log.warning("index.timeout_not_set reason=chromadb_http_session_not_found")
     return client
+
+
+def _http_session(client: chromadb.api.ClientAPI) -> httpx.Client | None:
+    """The httpx session of a server client (chromadb 1.5 keeps it private); None for an embedded one."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    return session if isinstance(session, httpx.Client) else None
 
 
 class PassageIndex:
@@ -104,6 +110,11 @@ class PassageIndex:
         disk_problem: str = "",
     ) -> None:
         self._embedder = embedder
+        self._client = client
+        # Chroma shares one System among the clients of a path in a process; remembered to tell, at close, whether
+        # a cleared system cache has since replaced it (see ``close``).
+        self._system = getattr(client, "_system", None)
+        self._closed = False
         self.location = location
         self._size = 0
         self.name = name
@@ -183,8 +194,35 @@ class PassageIndex:
         except Exception as again:
             raise IndexUnavailableError(f"cannot open the index at {path}: {again}") from again
 
+    def close(self) -> None:
+        """Let go of the Chroma client, once (later calls do nothing).
+
+        Embedded, Chroma counts the clients of one path in this process and closes its database (in the background,
+        on its Rust side) when the last one closes: another engine open on the same DATA_DIR keeps it open. On a
+        server, its connections are closed.
+        A read-only DATA_DIR's temporary copy is removed. Calls after this raise ``IndexUnavailableError``.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        identifier = getattr(self._client, "_identifier", None)
+        if SharedSystemClient._identifier_to_system.get(identifier or "") is self._system:
+            self._client.close()
+        else:
+            # ``clear_system_cache`` dropped this client's system (the files were deleted, or the index recovered):
+            # closing it would count down the clients of the system that replaced it. It goes with its last client.
+            log.info("index.close_skipped location=%s reason=system_replaced", self.location)
+        session = _http_session(self._client)
+        if session is not None:  # chromadb 1.5's server client leaves its session open when it closes
+            session.close()
+        if self._read_only_copy is not None:
+            self._read_only_copy.cleanup()
+        log.debug("index.closed collection=%s", self.name)
+
     def _call(self, operation: str, call: Callable[[], T]) -> T:
         """One Chroma call, its failure turned into a typed error; a server that hangs opens the breaker."""
+        if self._closed:
+            raise IndexUnavailableError(f"the index at {self.location} was closed")
         if self._breaker is not None and not self._breaker.allow():
             raise IndexUnreachableError(f"{self.location} did not answer recently; waiting before asking again")
         try:

@@ -133,7 +133,11 @@ def open_crosslingual(
         report = index.sync(passages, titles, progress)
     except MultilingualUnavailableError as exc:
         log.warning("multilingual.unavailable reason=%s", exc)
+        index.close()
         return None, None
+    except BaseException:
+        index.close()  # the engine fails to open: nothing else would close it
+        raise
     return CrossLingualAnswerer(embedder, index, {p.passage_id: p for p in passages}), report
 
 
@@ -152,6 +156,10 @@ class CrossLingualAnswerer:
     def embedder(self) -> E5Embedding:
         """The multilingual model, which the citation check also uses on sentences shown in other languages."""
         return self._embedder
+
+    def close(self) -> None:
+        """Let go of the multilingual collection's Chroma client (``PassageIndex.close``)."""
+        self._index.close()
 
     def search(self, question: str, k: int) -> list[Evidence]:
         """The ``k`` closest sentences by the multilingual model, best first (headlines left out)."""

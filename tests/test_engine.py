@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from rag import EmptyQuestionError, Engine, QuestionTooLongError
+from rag.answering import ENGLISH_ONLY
 from rag.embeddings import MiniLMEmbedding
-from rag.engine import ENGLISH_ONLY, not_in_article
+from rag.engine import not_in_article
 from tests.conftest import make_settings
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from rag import Engine
 from rag.answer_types import answer_kind
+from rag.answering import ENGLISH_ONLY
 from rag.embeddings import MiniLMEmbedding
-from rag.engine import ENGLISH_ONLY
 from rag.language import LanguageGuard
 from rag.multilingual import E5Embedding, reader_language
 from tests.conftest import make_settings
