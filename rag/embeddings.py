@@ -17,6 +17,8 @@ two are never mixed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import importlib.resources
 import logging
 import os
@@ -139,6 +141,21 @@ class _DropMessage(logging.Filter):
         return self.fragment not in record.getMessage()
 
 
+def load_in_background(load: Callable[[], object], what: str) -> threading.Thread:
+    """Run a model's loader in a thread now, so start-up overlaps it with other work. A failure is only logged:
+    the first real use loads again (loaders wait on their own lock) and raises where it is handled."""
+
+    def run() -> None:
+        try:
+            load()
+        except Exception as exc:
+            log.debug("model.background_load_failed model=%s error=%s", what, exc)
+
+    thread = threading.Thread(target=run, name=f"{what}-load", daemon=True)
+    thread.start()
+    return thread
+
+
 def cpu_session_options(threads: int) -> ort.SessionOptions:
     """onnxruntime options for the models that answer questions on shared CPU cores."""
     options = ort.SessionOptions()
@@ -197,16 +214,7 @@ class MiniLMEmbedding(CosineEmbeddingFunction):
 
     def load_in_background(self) -> threading.Thread:
         """Start loading the model now, so start-up overlaps it with opening the index."""
-
-        def load() -> None:
-            try:
-                self._model()
-            except Exception as exc:  # the first real use loads again and raises where it is handled
-                log.debug("embeddings.background_load_failed error=%s", exc)
-
-        thread = threading.Thread(target=load, name="embedding-model-load", daemon=True)
-        thread.start()
-        return thread
+        return load_in_background(self._model, "embedding-model")
 
     def known_words(self) -> frozenset[str]:
         """Whole words of the tokenizer's vocabulary: a cheap English dictionary for spotting typos."""

@@ -174,14 +174,17 @@ class Engine:
         that chooses and builds the engine's parts.
 
         Pass ``embedder`` (and ``reader``) to share loaded models between engines (tests, benchmarks, eval);
-        the reader's model loads on its first question.
+        both models start loading at once, in the background, while the index is opened.
         """
         started = time.perf_counter()
         documents = load_documents(settings.corpus_dir)
         embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-        loading = embedder.load_in_background()  # first use waits on the same lock, so this only saves time
+        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
+        # First use waits on the same locks, so loading both models now only saves time.
+        loading = [embedder.load_in_background(), reader.load_in_background()]
         with ExitStack() as on_failure:  # undone in reverse when opening fails; kept (pop_all) when it succeeds
-            on_failure.callback(loading.join)  # a process that exits while onnxruntime is mid-load aborts
+            for thread in loading:  # a process that exits while onnxruntime is mid-load aborts
+                on_failure.callback(thread.join)
             passages = SentenceSplitter().split(documents, progress)
             # Both collections live on one server: when it hangs, neither is asked until the cool-down ends.
             breaker = server_breaker(settings) if settings.chroma_host else None
@@ -202,7 +205,6 @@ class Engine:
                 from .llm import LLMDrafter  # imported only when configured: keeps offline start-up light
 
                 drafter = LLMDrafter(settings)
-            reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
             retriever = Retriever(index, KeywordIndex(passages), embedder, {p.passage_id: p for p in passages})
             spelling = SpellingCorrector(passages, embedder.known_words())
             ranker = ReaderAnswerer(reader, settings.reader_threshold)

@@ -28,7 +28,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from .citations import DraftSentence
-from .embeddings import cpu_session_options, default_threads
+from .embeddings import cpu_session_options, default_threads, load_in_background
 from .errors import ReaderUnavailableError
 from .models import Evidence
 
@@ -79,6 +79,10 @@ class AnswerabilityReader:
                     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                     self._loaded = (session, tokenizer)
         return self._loaded
+
+    def load_in_background(self) -> threading.Thread:
+        """Start loading the model now, so the first question does not wait for it."""
+        return load_in_background(self._model, "reader-model")
 
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
         """Probability, for each sentence, that it answers the question."""
