@@ -83,7 +83,7 @@ def unsupported_names(claim: str, source: str, known: frozenset[str] = frozenset
 
 
 def unsupported_cyrillic_names(claim: str, source_names: frozenset[str]) -> list[str]:
-    """Names the claim writes in Cyrillic ("Путін", "Стамбулі") that stand for none of the source's names."""
+    """Names the claim writes in Cyrillic ("Путін", "Берліні") that stand for none of the source's names."""
     return [name for name in cyrillic_names(claim) if matching_name(name, source_names) is None]
 
 

@@ -276,7 +276,7 @@ class Engine:
         deadline = self._answerer.budget_deadline()  # rewriting shares the answer's time budget
         standalone = self._answerer.condense(previous, text, deadline)
         if standalone is None:
-            readings = continuation_readings(previous, text)  # "and soldiers?": the last question, about soldiers
+            readings = continuation_readings(previous, text)  # "and the visitors?": the last question, about them
             standalone = max(readings, key=self._best_relevance) if readings else together
         log.info("answer.follow_up rewritten=%s chars=%d", standalone != together, len(standalone))
         return replace(self._answer(standalone, started, deadline), question=text, read_as=standalone)

@@ -3,12 +3,12 @@
 The test is grammatical, not about any article: English marks a message that leans on
 what came before with closed-class words, a third-person pronoun with no name before it
 ("Where did *he* announce *it*?"), a demonstrative standing for a whole clause ("Why did
-they do *that*?"), a leading conjunction or "what about" ("*and* soldiers?"), or a bare
+they do *that*?"), a leading conjunction or "what about" ("*and* the visitors?"), or a bare
 fragment ("Why?", "The date?"). A message with none of these is self-contained and is
 never changed by context. Other languages are left alone offline: the closed classes
 below are English; with a language model the rewrite step reads any language.
 
-An elliptical continuation ("and soldiers?", "what about Norway?") asks the previous
+An elliptical continuation ("and the visitors?", "what about Norway?") asks the previous
 question again about something else. Offline, ``continuation_readings`` spells out
 each way of reading it (the new phrase in place of each run of the previous question's
 content words); the engine lets the reader model choose the reading it can best answer.
@@ -35,7 +35,7 @@ _FUNCTION_WORDS = _PRONOUNS | _FINAL_PROFORMS | _CONTINUATIONS | frozenset(
 )
 _DETERMINERS = ("the ", "a ", "an ")
 _WH_WORDS = frozenset("who whom whose what which when where why how".split())
-# "and soldiers?" is a phrase standing for part of the last question; "and where did he go then?" is a question.
+# "and the visitors?" is a phrase standing for part of the last question; "and where did he go then?" is a question.
 _MAX_PHRASE_WORDS = 4
 # "Why?" and "The date?" are fragments; "Who is Lindqvist?" (three words) already says what it asks.
 _FRAGMENT_WORDS = 2
@@ -82,7 +82,7 @@ def read_with_context(question: str, context: str | None) -> str | None:
 
 
 def _continued_phrase(follow_up: str) -> str | None:
-    """The phrase an elliptical continuation asks about ("and the soldiers?" -> "soldiers"), or None."""
+    """The phrase an elliptical continuation asks about ("and the visitors?" -> "visitors"), or None."""
     text = follow_up.strip().rstrip("?!.… ").strip()
     lowered = text.casefold()
     for opening in sorted(_CONTINUATION_PHRASES, key=len, reverse=True) + sorted(_CONTINUATIONS):
@@ -104,9 +104,9 @@ def _continued_phrase(follow_up: str) -> str | None:
 def continuation_readings(previous: str, follow_up: str) -> list[str]:
     """The previous question with the continuation's phrase in place of each run of its content words.
 
-    "How many civilians were exchanged?" + "and soldiers?" -> "How many soldiers were exchanged?",
-    "How many civilians were soldiers?"; then each single word of a longer run. Empty when the follow-up is no
-    elliptical continuation.
+    "How many goals did the hosts score?" + "and the visitors?" -> "How many visitors did the hosts score?",
+    "How many goals did the visitors?"; then each single word of a longer run ("How many goals did the visitors
+    score?", …). The offline answerer chooses among them. Empty when the follow-up is no elliptical continuation.
     """
     phrase = _continued_phrase(follow_up)
     if phrase is None:
@@ -120,13 +120,13 @@ def continuation_readings(previous: str, follow_up: str) -> list[str]:
             continue
         words.append((match.start(), match.end()))
         named = _is_name(word) and match.start() > 0
-        # "military personnel" and "Sergei Lavrov" are one run each; "Lavrov say" is two.
+        # "home team" and "Anna Lindqvist" are one run each; "Lindqvist say" is two.
         if runs and previous[runs[-1][1] : match.start()].strip() == "" and named == last_named:
             runs[-1] = (runs[-1][0], match.end())
         else:
             runs.append((match.start(), match.end()))
         last_named = named
-    # Without a parser a run may join a noun and a verb ("the talks take place"): each of its words is tried too.
+    # Without a parser a run may join a noun and a verb ("the match take place"): each of its words is tried too.
     spans = runs + [w for w in words if w not in runs]
     readings = [previous[:start] + phrase + previous[end:] for start, end in spans]
     return list(dict.fromkeys(r for r in readings if r.casefold() != previous.casefold()))

@@ -3,7 +3,7 @@
 With a language model they are translated for retrieval; offline the multilingual
 model (rag.multilingual) searches them. Most English questions are recognised
 at once by their function words ("how", "did", "the"); a question made mostly of
-English or the article's own words ("Lavrov demands") is English too; anything
+English or the article's own words ("Scholz demands") is English too; anything
 else is asked of a language identifier (py3langid: its model ships in the package).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from .text import STOPWORDS, words
 
 ENGLISH_FUNCTION_SHARE = 0.25  # "Qui a annoncé le retour ?" has one English-looking word in seven
-# Words the English tokenizer or the article knows: "Lavrov demands" is English, "Quem é Sergei Lavrov?" is not.
+# Words the English tokenizer or the article knows: "Scholz demands" is English, "Quem é Olaf Scholz?" is not.
 KNOWN_WORD_SHARE = 0.75
 LATIN_SHARE = 0.7
 
@@ -57,5 +57,5 @@ class LanguageGuard:
         if function_words >= 2 and function_words / len(tokens) >= ENGLISH_FUNCTION_SHARE:
             return True  # one alone proves little: "a" and "no" are Spanish and Portuguese words too
         if sum(t in self._known_words or t.isdigit() for t in tokens) / len(tokens) >= KNOWN_WORD_SHARE:
-            return True  # a keyword search ("Lavrov demands"): too short for the identifier to judge
+            return True  # a keyword search ("Scholz demands"): too short for the identifier to judge
         return self._identify(question) == "en"

@@ -1,8 +1,8 @@
-"""Names across scripts: "Путін" is not in an article that never mentions Putin; "Лавров" is Lavrov.
+"""Names across scripts: "Путін" is not in an article that never mentions Putin; "Шольц" is Scholz.
 
 A quoted sentence must name everyone the question names (rag.multilingual), and
 a claim everyone it names (rag.claims). A question or a claim in Ukrainian or
-Russian writes those names in Cyrillic, and inflects them ("Наталії", "в Стамбулі"),
+Russian writes those names in Cyrillic, and inflects them ("Ганні", "в Берліні"),
 so they are romanized both the Ukrainian and the Russian way and compared with the
 article's names by spelling similarity; a few country names differ too much and
 are listed.
@@ -45,7 +45,7 @@ def article_names(passages: list[Passage]) -> frozenset[str]:
 
 
 def cyrillic_names(question: str) -> list[str]:
-    """Capitalised Cyrillic words past the first: "Чи був Путін у Стамбулі?" → ["Путін", "Стамбулі"].
+    """Capitalised Cyrillic words past the first: "Чи був Путін у Берліні?" → ["Путін", "Берліні"].
 
     Only Cyrillic: German capitalises every noun, so a Latin capital says little in another language.
     """
