@@ -53,14 +53,26 @@ def _is_name(word: str) -> bool:
     return base[:1].isupper() and base.casefold() not in _FUNCTION_WORDS
 
 
+def _continuation_end(text: str) -> int | None:
+    """Where the opening of a continuation ("and", "what about") ends in ``text``; None when it opens otherwise."""
+    opening = list(_WORD.finditer(text))[:3]
+    lowered = [m.group(0).casefold() for m in opening]
+    for phrase in sorted(_CONTINUATION_PHRASES, key=len, reverse=True):
+        size = len(phrase.split())
+        if lowered[:size] == phrase.split():
+            return opening[size - 1].end()
+    if lowered and lowered[0] in _CONTINUATIONS:
+        return opening[0].end()
+    return None
+
+
 def needs_context(question: str) -> bool:
     """True when the message cannot stand alone: a pronoun with nothing to refer to, an ellipsis, a fragment."""
     tokens = _words(question)
     if not tokens:
         return False
     lowered = [t.casefold() for t in tokens]
-    opening = " ".join(lowered[:3])
-    if lowered[0] in _CONTINUATIONS or any(opening.startswith(p) for p in _CONTINUATION_PHRASES):
+    if _continuation_end(question) is not None:
         return True
     if len(tokens) <= _FRAGMENT_WORDS:
         return True
@@ -84,13 +96,10 @@ def read_with_context(question: str, context: str | None) -> str | None:
 def _continued_phrase(follow_up: str) -> str | None:
     """The phrase an elliptical continuation asks about ("and the visitors?" -> "visitors"), or None."""
     text = follow_up.strip().rstrip("?!.… ").strip()
-    lowered = text.casefold()
-    for opening in sorted(_CONTINUATION_PHRASES, key=len, reverse=True) + sorted(_CONTINUATIONS):
-        if lowered.startswith(opening + " "):
-            phrase = text[len(opening) :].strip(" ,")
-            break
-    else:
+    end = _continuation_end(text)
+    if end is None:
         return None
+    phrase = text[end:].strip(" ,")
     while phrase.casefold().startswith(_DETERMINERS):
         phrase = phrase.split(" ", 1)[1] if " " in phrase else ""
     tokens = _words(phrase)
