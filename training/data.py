@@ -10,7 +10,9 @@ For each question the positive is the sentence holding its answer; negatives are
 paragraph and the sentences BM25 finds closest in the article (what retrieval will offer at answer time).
 Unanswerable questions are scarce, so more are made the way SQuAD 2.0's crowd workers made theirs: an
 entity, number or year of an answerable question changed to another from the same article, a negation, or an
-antonym; each is paired with the sentence that answered the original (so only the change can tell them apart).
+antonym the answering sentence states; each is paired with the sentence that answered the original (so only the
+change can tell them apart). And since readers add context a sentence need not repeat ("... according to the
+article?", the article's topic), a share of the questions is also asked that way, against the same sentences.
 """
 
 from __future__ import annotations
@@ -262,11 +264,34 @@ def antonym(item: Item, rng: random.Random) -> str | None:
     options = [i for i, t in enumerate(tokens) if t.lower() in ANTONYMS]
     rng.shuffle(options)
     for i in options:
-        replacement = ANTONYMS[tokens[i].lower()]
-        if re.search(rf"\b{replacement}\b", positive):
+        word = tokens[i].lower()
+        replacement = ANTONYMS[word]
+        # Only a word the sentence states makes the change unanswerable: "before" in a question whose sentence
+        # never says it ("... met last week") is the reader's own context, and turning it into "after" would teach
+        # that any time word the sentence does not repeat means "no answer".
+        if not re.search(rf"\b{word}\b", positive) or re.search(rf"\b{replacement}\b", positive):
             continue
         return " ".join(tokens[:i] + [replacement] + tokens[i + 1 :])
     return None
+
+
+def with_context(item: Item, rng: random.Random) -> str | None:
+    """The same question with words that change nothing: readers add the article or its topic to what they ask.
+
+    Paired with the sentence that answers the original (an answer) and with another (not one), so words the
+    sentence does not hold stop reading as "unanswerable" when they only say what the question is about.
+    """
+    question = item.question.rstrip().rstrip("?").rstrip()
+    if not question:
+        return None
+    lowered = question[0].lower() + question[1:] if not question.split()[0].isupper() else question
+    titled = not item.article.startswith(("du:", "selqa:"))  # Du et al.'s lines carry no title
+    topic = item.article.replace("_", " ")
+    templates = ["{q}, according to the article?", "According to the article, {l}?", "{q} in this story?",
+                 "{q}, as far as the text says?"]
+    if titled:
+        templates += ["{q} in the article about {t}?", "About {t}: {l}?", "Regarding {t}, {l}?"]
+    return rng.choice(templates).format(q=question, l=lowered, t=topic)
 
 
 PERTURBATIONS = {"entity": swap_entity, "number": swap_number, "negation": negate, "antonym": antonym}
@@ -305,9 +330,9 @@ Reworder = Callable[[str, str, random.Random], "str | None"]  # (question, its s
 
 def make_pairs(
     items: list[Item], seed: int, synthetic_share: float = 0.7, reworder: Reworder | None = None,
-    reword_share: float = 0.6,
+    reword_share: float = 0.6, context_share: float = 0.15,
 ) -> list[Pair]:
-    """Positives, paragraph and BM25 negatives, real and synthetic unanswerables.
+    """Positives, paragraph and BM25 negatives, real and synthetic unanswerables, questions with added context.
 
     With a ``reworder`` (training/reword.py), a share of the questions is also asked in other words, against the
     same sentences and with the same labels: shared words alone must not decide.
@@ -349,6 +374,10 @@ def make_pairs(
             made += [Pair(question, sentence, 0, "other-sentence") for sentence in dict.fromkeys(negatives)]
             also_reworded(question, item.positives[0], made)
             pairs += made
+            if rng.random() < context_share:
+                framed = chat_style(with_context(item, rng) or question, rng)
+                pairs.append(Pair(framed, item.positives[0], 1, "context-answer"))
+                pairs += [Pair(framed, sentence, 0, "context-other") for sentence in close[:1]]
             if rng.random() < synthetic_share:
                 variant = unanswerable_variant(item, rng)
                 if variant:

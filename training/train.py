@@ -141,7 +141,8 @@ def main() -> None:
                  for r in map(json.loads, args.mined.read_text(encoding="utf-8").splitlines())
                  if keep.random() < args.mined_share]
         train_pairs = mined + [p for p in train_pairs
-                               if p.kind.startswith("reworded") or p.label == 0 and p.kind != "other-sentence"
+                               if p.kind.startswith(("reworded", "context"))
+                               or p.label == 0 and p.kind != "other-sentence"
                                or keep.random() < 0.2]
     held_pairs = make_pairs(held_items, args.seed + 1)[:1500]
     tokenizer = BertTokenizerFast.from_pretrained(str(args.base))
