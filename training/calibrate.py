@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from data import (  # noqa: E402
-    CALIBRATION_ARTICLES, FUNCTION_WORDS, load_items, split_items, unanswerable_variant, write_article,
+    CALIBRATION_ARTICLES, FUNCTION_WORDS, listed_opposites, load_items, split_items, unanswerable_variant,
+    write_article,
 )
 from reword import DEFAULT_WORDNET, WordNet, reword  # noqa: E402
 
@@ -55,7 +56,7 @@ def slug_of(title: str) -> str:
     return title.lower().replace("(", "").replace(")", "").replace("_", "-")
 
 
-def synthetic_unanswerables(train_dir: Path, seed: int, share: float) -> dict[str, list[dict]]:
+def synthetic_unanswerables(train_dir: Path, seed: int, share: float, wordnet: WordNet) -> dict[str, list[dict]]:
     """Questions of the held-out articles changed the way SQuAD 2.0's unanswerables were (data.py), by slug.
 
     Only one held-out article has real unanswerable questions; these give the others some too, so the
@@ -65,7 +66,7 @@ def synthetic_unanswerables(train_dir: Path, seed: int, share: float) -> dict[st
     made: dict[str, list[dict]] = {}
     for item in split_items(load_items(train_dir))[1]:
         if item.positives and rng.random() < share:
-            variant = unanswerable_variant(item, rng)
+            variant = unanswerable_variant(item, rng, lambda word: listed_opposites(word) + wordnet.antonyms(word))
             if variant:
                 made.setdefault(slug_of(item.article), []).append(
                     {"question": variant[1], "answerable": False, "answers": []}
@@ -113,7 +114,7 @@ def score_held_out(
     scored: list[Scored] = []
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
         questions = write_articles(train_dir, Path(tmp), reworded_share, wordnet)
-        for slug, made in synthetic_unanswerables(train_dir, seed=5, share=synthetic_share).items():
+        for slug, made in synthetic_unanswerables(train_dir, seed=5, share=synthetic_share, wordnet=wordnet).items():
             questions[slug] += made
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         for slug, asked in questions.items():

@@ -257,21 +257,35 @@ def negate(item: Item, rng: random.Random) -> str | None:
     return None
 
 
-def antonym(item: Item, rng: random.Random) -> str | None:
-    """'the first' -> 'the last', when the answering sentence does not say the new word."""
+Opposites = Callable[[str], list[str]]  # a word -> its opposites in the same form ("closed" -> "opened")
+
+
+def listed_opposites(word: str) -> list[str]:
+    """The small table above: comparatives, directions and time words WordNet gives no opposite in form."""
+    return [ANTONYMS[word]] if word in ANTONYMS else []
+
+
+def antonym(item: Item, rng: random.Random, opposites: Opposites = listed_opposites) -> str | None:
+    """'the first' -> 'the last', 'open to the public' -> 'closed to the public': a word of the question the
+    answering sentence states, replaced by an opposite the sentence does not say."""
     tokens = item.question.split()
     positive = item.positives[0].lower()
-    options = [i for i, t in enumerate(tokens) if t.lower() in ANTONYMS]
+    words = [t.rstrip("?,.;:!") for t in tokens]  # "public?" -> "public", its mark kept below
+    options = [
+        (i, replacement)
+        for i, word in enumerate(words)
+        if word.lower() in ANTONYMS or word.isalpha() and word.islower() and word not in FUNCTION_WORDS
+        for replacement in opposites(word.lower())
+    ]
     rng.shuffle(options)
-    for i in options:
-        word = tokens[i].lower()
-        replacement = ANTONYMS[word]
+    for i, replacement in options:
+        word = words[i].lower()
         # Only a word the sentence states makes the change unanswerable: "before" in a question whose sentence
         # never says it ("... met last week") is the reader's own context, and turning it into "after" would teach
         # that any time word the sentence does not repeat means "no answer".
         if not re.search(rf"\b{word}\b", positive) or re.search(rf"\b{replacement}\b", positive):
             continue
-        return " ".join(tokens[:i] + [replacement] + tokens[i + 1 :])
+        return " ".join(tokens[:i] + [replacement + tokens[i][len(words[i]) :]] + tokens[i + 1 :])
     return None
 
 
@@ -294,15 +308,19 @@ def with_context(item: Item, rng: random.Random) -> str | None:
     return rng.choice(templates).format(q=question, l=lowered, t=topic)
 
 
-PERTURBATIONS = {"entity": swap_entity, "number": swap_number, "negation": negate, "antonym": antonym}
-
-
-def unanswerable_variant(item: Item, rng: random.Random) -> tuple[str, str] | None:
+def unanswerable_variant(
+    item: Item, rng: random.Random, opposites: Opposites = listed_opposites
+) -> tuple[str, str] | None:
     """One perturbed question (and how it was made), or None when no perturbation applies."""
-    # Weighted like SQuAD 2.0's own mix, where a changed name or number is the most common trick.
-    order = rng.sample(["entity", "entity", "entity", "number", "number", "negation", "antonym"], k=7)
+    perturbations: dict[str, Callable[[Item, random.Random], str | None]] = {
+        "entity": swap_entity, "number": swap_number, "negation": negate,
+        "antonym": lambda item, rng: antonym(item, rng, opposites),
+    }
+    # Weighted like SQuAD 2.0's own mix (Rajpurkar et al. 2018, table 3), where an antonym and a changed name
+    # are the most common tricks, then negation and numbers.
+    order = rng.sample(["entity", "entity", "entity", "antonym", "antonym", "antonym", "number", "negation"], k=8)
     for kind in order:
-        question = PERTURBATIONS[kind](item, rng)
+        question = perturbations[kind](item, rng)
         if question and question != item.question:
             return kind, question
     return None
@@ -330,7 +348,7 @@ Reworder = Callable[[str, str, random.Random], "str | None"]  # (question, its s
 
 def make_pairs(
     items: list[Item], seed: int, synthetic_share: float = 0.7, reworder: Reworder | None = None,
-    reword_share: float = 0.6, context_share: float = 0.15,
+    reword_share: float = 0.6, context_share: float = 0.15, opposites: Opposites = listed_opposites,
 ) -> list[Pair]:
     """Positives, paragraph and BM25 negatives, real and synthetic unanswerables, questions with added context.
 
@@ -379,7 +397,7 @@ def make_pairs(
                 pairs.append(Pair(framed, item.positives[0], 1, "context-answer"))
                 pairs += [Pair(framed, sentence, 0, "context-other") for sentence in close[:1]]
             if rng.random() < synthetic_share:
-                variant = unanswerable_variant(item, rng)
+                variant = unanswerable_variant(item, rng, opposites)
                 if variant:
                     kind, changed = variant
                     made = [Pair(chat_style(changed, rng), item.positives[0], 0, f"synthetic-{kind}")]

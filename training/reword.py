@@ -40,6 +40,7 @@ class WordNet:
     _senses: dict[tuple[str, str], tuple[int, list[int]]] = field(default_factory=dict, repr=False)  # tagged, offsets
     _exceptions: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     _synsets: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
+    _irregular_verbs: set[str] = field(default_factory=set, repr=False)  # "begin": no "begined"
 
     def __post_init__(self) -> None:
         for pos, name in POS_FILES.items():
@@ -55,6 +56,8 @@ class WordNet:
             for line in exceptions.read_text(encoding="latin-1").splitlines():
                 inflected, base, *_ = line.split()
                 self._exceptions[(inflected, pos)] = base
+                if pos == "v":
+                    self._irregular_verbs.add(base)
 
     def base_form(self, word: str, pos: str) -> str | None:
         """The dictionary form of an inflected word in one part of speech, or None if WordNet lacks it."""
@@ -80,16 +83,10 @@ class WordNet:
 
     def synonyms(self, word: str) -> tuple[str, str, list[str]] | None:
         """(part of speech, base form, common synonyms) for the word's most frequent sense, or None."""
-        best: tuple[int, str, str] | None = None
-        for pos in POS_FILES:
-            base = self.base_form(word, pos)
-            if base is not None:
-                tagged = self._senses[(base, pos)][0]
-                if best is None or tagged > best[0]:
-                    best = (tagged, pos, base)
-        if best is None:
+        reading = self._most_frequent_pos(word)
+        if reading is None:
             return None
-        _, pos, base = best
+        pos, base = reading
         first_sense = self._senses[(base, pos)][1][0]
         # A synonym counts when this meaning is one of its own two most frequent ones ("start" for "begin",
         # not "get"), and it is a word people use (tagged in WordNet's sense-counted corpus).
@@ -99,6 +96,60 @@ class WordNet:
             if lemma.lower() != base and lemma.islower() and tagged > 0 and first_sense in offsets[:2]:
                 common.append(lemma.replace("_", " "))
         return pos, base, common
+
+    def _antonym_pointers(self, pos: str, offset: int, lemma: str) -> list[str]:
+        """The lemmas WordNet marks as the opposite ("!") of ``lemma`` in one synset."""
+        with (self.root / f"data.{POS_FILES[pos]}").open("rb") as data:
+            data.seek(offset)
+            parts = data.readline().decode("latin-1").split()
+        count = int(parts[3], 16)
+        lemmas = [re.sub(r"\(.*\)$", "", parts[4 + 2 * i]).lower() for i in range(count)]
+        if lemma not in lemmas:
+            return []
+        source = lemmas.index(lemma) + 1
+        at = 4 + 2 * count
+        opposites = []
+        for i in range(int(parts[at])):
+            symbol, target, target_pos, numbers = parts[at + 1 + 4 * i : at + 5 + 4 * i]
+            if symbol == "!" and int(numbers[:2], 16) == source:
+                target_pos = "a" if target_pos == "s" else target_pos
+                opposites.append(self._lemmas(target_pos, int(target))[int(numbers[2:], 16) - 1])
+        return opposites
+
+    def _most_frequent_pos(self, word: str) -> tuple[str, str] | None:
+        """(part of speech, base form) of the word's most frequent reading, by WordNet's sense counts."""
+        best: tuple[int, str, str] | None = None
+        for pos in POS_FILES:
+            base = self.base_form(word, pos)
+            if base is not None:
+                tagged = self._senses[(base, pos)][0]
+                if best is None or tagged > best[0]:
+                    best = (tagged, pos, base)
+        return None if best is None else (best[1], best[2])
+
+    def antonyms(self, word: str) -> list[str]:
+        """Opposites of a word in the same form ("increase" -> "decrease", "opened" -> "closed"), from the
+        antonym pointers of the two most frequent senses of its most frequent part of speech; only where the
+        form can be kept (a base form, a plural noun or a regular past tense)."""
+        reading = self._most_frequent_pos(word)
+        if reading is None:
+            return []
+        pos, base = reading
+        found: list[str] = []
+        for offset in self._senses[(base, pos)][1][:2]:
+            for opposite in self._antonym_pointers(pos, offset, base):
+                if "_" in opposite or not opposite.islower():
+                    continue
+                # "uncover", "antitype": a prefix makes a fair opposite of an adjective only ("unofficial").
+                if pos != "a" and opposite.endswith(base) and opposite != base:
+                    continue
+                if word == base:
+                    found.append(opposite)
+                elif pos == "n" and word == base + "s":
+                    found.append(inflect(opposite, word, base))
+                elif pos == "v" and word in (base + "ed", base + "d") and opposite not in self._irregular_verbs:
+                    found.append(opposite + ("d" if opposite.endswith("e") else "ed"))
+        return list(dict.fromkeys(found))
 
     def base_forms(self, word: str) -> set[str]:
         """The word and its dictionary form in every part of speech WordNet knows it in."""

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from transformers import BertForSequenceClassification, BertTokenizerFast
 
-from data import FUNCTION_WORDS, Pair, load_items, make_pairs, split_items
+from data import FUNCTION_WORDS, Pair, listed_opposites, load_items, make_pairs, split_items
 
 MAX_LENGTH = 80  # question + sentence in word pieces; the engine truncates to the same length
 
@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument("--mined-share", type=float, default=1.0, help="share of the mined pairs to train on")
     parser.add_argument("--reword", action="store_true",
                         help="also ask a share of the questions in other words (WordNet synonyms, training/reword.py)")
+    parser.add_argument("--wordnet-antonyms", action="store_true",
+                        help="changed unanswerable questions also take WordNet's opposites (open -> closed), not only "
+                             "data.py's small table")
     parser.add_argument("--wordnet", type=Path, default=None, help="WordNet 3.0 dict folder (default /usr/share/wordnet)")
     parser.add_argument("--mined", type=Path, default=None,
                         help="a second round: hard pairs from mine.py, with the synthetic unanswerables and a share "
@@ -128,13 +131,16 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
 
     train_items, held_items = split_items(load_items(args.train_dir))
-    reworder = None
-    if args.reword:
+    reworder, opposites = None, listed_opposites
+    if args.reword or args.wordnet_antonyms:
         from reword import DEFAULT_WORDNET, WordNet, reword
 
         wordnet = WordNet(args.wordnet or DEFAULT_WORDNET)
-        reworder = lambda question, sentence, rng: reword(question, sentence, wordnet, rng, FUNCTION_WORDS)  # noqa: E731
-    train_pairs = make_pairs(train_items, args.seed, reworder=reworder)
+        if args.reword:
+            reworder = lambda question, sentence, rng: reword(question, sentence, wordnet, rng, FUNCTION_WORDS)  # noqa: E731
+        if args.wordnet_antonyms:
+            opposites = lambda word: listed_opposites(word) + wordnet.antonyms(word)  # noqa: E731
+    train_pairs = make_pairs(train_items, args.seed, reworder=reworder, opposites=opposites)
     if args.mined:
         keep = random.Random(args.seed + 2)
         mined = [Pair(r["question"], r["sentence"], int(r["label"]), "mined")
