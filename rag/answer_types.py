@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from .text import NUMBER_WORDS, words
+from .tokens import WordSplitter
 
 # The kinds asked for, in English and in other languages. "How long" comes before "how many": "скільки часу",
 # "wie lange".
@@ -45,6 +46,8 @@ _DURATION_UNITS = re.compile(r"(second|minute|hour|day|week|month|year)s?", re.I
 _PLACE_BEFORE = re.compile(r"\b(in|at|near|from|across|to|with|like|of)( the)?( \w+)?$")
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# As written, with no compounds: "25-year-old" is "25", "year", "old", each a candidate on its own.
+_PLAIN_WORDS = WordSplitter(joiners="")
 # "How many are still held?", "When will the next one be?": a question about what goes on or comes next is not
 # answered by a sentence that only tells what happened; such a sentence has none of these words.
 # Not "ще"/"noch", which also mean "else".
@@ -87,7 +90,7 @@ def _is_candidate(kind: str, tokens: list[str], i: int) -> bool:
 
 def offers_kind(kind: str, passage: str) -> bool:
     """Whether the passage holds something of the asked-for kind: a number, an age, a duration, a time, a place."""
-    tokens = re.findall(r"[^\W_]+", passage)
+    tokens = _PLAIN_WORDS.split(passage)
     return any(_is_candidate(kind, tokens, i) for i in range(len(tokens)))
 
 

@@ -9,10 +9,10 @@ claim unsupported, whatever the article.
 from __future__ import annotations
 
 import os
-import re
 
 from .names import cyrillic_names, matching_name
 from .text import numbers, words
+from .tokens import CYRILLIC, WordSplitter
 
 # Negation words by language (English first): a claim that negates must cite a sentence that negates.
 # The reader's language can be any of these when an LLM answers in it.
@@ -29,15 +29,19 @@ NEGATIONS = frozenset(
     nie nigdy bez żaden żadnych
     """.split()
 )
-_CAPITALISED = re.compile(r"[A-Z][^\W\d_]*(?:['’][^\W\d_]+)?(?:-[^\W\d_]+)*")
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?(?:-[^\W\d_]+)*|\d+")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")  # "U.S." is the name "US", as rag.text reads the source
+# A number is a word of its own ("2 Ukrainian soldiers": "Ukrainian" is no sentence's first word), and "U.S."
+# is the name "US", as rag.text reads the source.
+_TOKENS = WordSplitter(digits="apart", acronyms=True)
 
 
 def negates(text: str) -> bool:
     """Whether the text says "not" in any of the listed languages ("didn't" and French "n'a" included)."""
     return any(w in NEGATIONS or w.endswith("n't") or w.startswith(("n'", "n’")) for w in words(text))
+
+
+def _capitalised(token: str) -> bool:
+    """A word that opens with a capital of the Latin alphabet ("Lindqvist", not "Österreich" or "Путін")."""
+    return "A" <= token[0] <= "Z"
 
 
 def latin_names(text: str, known: frozenset[str] = frozenset()) -> list[str]:
@@ -47,11 +51,11 @@ def latin_names(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     ("Helmut Schmidt opened…") or when it is one of the ``known`` names (the article's: "Lindqvist said…").
     One-letter words ("I", the "U" of "U.S.") are left out.
     """
-    tokens = _TOKEN.findall(_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text))
-    leads_a_name = len(tokens) > 1 and _CAPITALISED.fullmatch(tokens[1]) is not None
+    tokens = _TOKENS.split(text)
+    leads_a_name = len(tokens) > 1 and _capitalised(tokens[1])
     found: list[str] = []
     for position, token in enumerate(tokens):
-        if not _CAPITALISED.fullmatch(token):
+        if not _capitalised(token):
             continue
         parts = [part for part in words(token) if len(part) > 1]
         if position == 0 and not leads_a_name and not known.intersection(parts):
@@ -63,7 +67,7 @@ def latin_names(text: str, known: frozenset[str] = frozenset()) -> list[str]:
 def known_names(texts: list[str]) -> frozenset[str]:
     """Names the articles write past the start of a sentence and never in lower case ("Lindqvist", not "Although")."""
     capitalised = {name for text in texts for name in latin_names(text)}
-    lower = {token for text in texts for token in _TOKEN.findall(text) if token[0].islower()}
+    lower = {token for text in texts for token in _TOKENS.split(text) if token[0].islower()}
     return frozenset(capitalised - lower)
 
 
@@ -101,7 +105,7 @@ def claim_problem(
         return "number"  # a number the cited sentence never states is invented
     if in_english and unsupported_names(claim, source, article_names):
         return "name"
-    if _CYRILLIC.search(claim) and unsupported_cyrillic_names(claim, source_names):
+    if CYRILLIC.search(claim) and unsupported_cyrillic_names(claim, source_names):
         return "name"
     if negates(claim) and not negates(source):
         return "negation"

@@ -110,9 +110,8 @@ def _engine(settings: Settings, *, show_progress: bool) -> Iterator[Engine]:
 
 def _ask(source: Engine | LiveEngine, question: str, context: str | None = None) -> Answer | None:
     try:
-        # A live engine's ``current`` raises too, when every article was removed while chatting.
-        engine = source.current if isinstance(source, LiveEngine) else source
-        return engine.answer(question, context)
+        # A live engine raises too, when every article was removed while chatting.
+        return source.answer(question, context)
     except RagError as exc:
         errors.print(exc.user_message, highlight=False, soft_wrap=True)
         return None

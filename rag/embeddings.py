@@ -151,7 +151,9 @@ def load_in_background(load: Callable[[], object], what: str) -> threading.Threa
         except Exception as exc:
             log.debug("model.background_load_failed model=%s error=%s", what, exc)
 
-    thread = threading.Thread(target=run, name=f"{what}-load", daemon=True)
+    # Not a daemon: a process that exits while onnxruntime is mid-load aborts (SIGABRT), as `exchange-bot index`
+    # could, which never asks the reader anything; exit waits for the load instead (a second or so).
+    thread = threading.Thread(target=run, name=f"{what}-load", daemon=False)
     thread.start()
     return thread
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from .tokens import APOSTROPHES, WordSplitter
+
 # Third-person personal and possessive pronouns: they point back to someone already named.
 _PRONOUNS = frozenset("he him his she her hers it its they them their theirs".split())
 # Pro-forms that stand for a clause, a place or a time when nothing follows them ("who said that?",
@@ -40,11 +42,8 @@ _MAX_PHRASE_WORDS = 4
 # "Why?" and "The date?" are fragments; "Who is Lindqvist?" (three words) already says what it asks.
 _FRAGMENT_WORDS = 2
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
-
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
+# Case kept: a capital marks a name. Apostrophes hold "Anna's" and "didn't" together; a hyphen parts words.
+_WORDS = WordSplitter(joiners=APOSTROPHES)
 
 
 def _is_name(word: str) -> bool:
@@ -55,7 +54,7 @@ def _is_name(word: str) -> bool:
 
 def _continuation_end(text: str) -> int | None:
     """Where the opening of a continuation ("and", "what about") ends in ``text``; None when it opens otherwise."""
-    opening = list(_WORD.finditer(text))[:3]
+    opening = list(_WORDS.spans(text))[:3]
     lowered = [m.group(0).casefold() for m in opening]
     for phrase in sorted(_CONTINUATION_PHRASES, key=len, reverse=True):
         size = len(phrase.split())
@@ -68,7 +67,7 @@ def _continuation_end(text: str) -> int | None:
 
 def needs_context(question: str) -> bool:
     """True when the message cannot stand alone: a pronoun with nothing to refer to, an ellipsis, a fragment."""
-    tokens = _words(question)
+    tokens = _WORDS.split(question)
     if not tokens:
         return False
     lowered = [t.casefold() for t in tokens]
@@ -102,7 +101,7 @@ def _continued_phrase(follow_up: str) -> str | None:
     phrase = text[end:].strip(" ,")
     while phrase.casefold().startswith(_DETERMINERS):
         phrase = phrase.split(" ", 1)[1] if " " in phrase else ""
-    tokens = _words(phrase)
+    tokens = _WORDS.split(phrase)
     if not tokens or len(tokens) > _MAX_PHRASE_WORDS or tokens[0].casefold() in _WH_WORDS:
         return None
     if any(t.casefold() in _PRONOUNS for t in tokens):
@@ -123,7 +122,7 @@ def continuation_readings(previous: str, follow_up: str) -> list[str]:
     runs: list[tuple[int, int]] = []
     words: list[tuple[int, int]] = []
     last_named = False
-    for match in _WORD.finditer(previous):
+    for match in _WORDS.spans(previous):
         word = match.group(0)
         if word.casefold() in _FUNCTION_WORDS:
             continue

@@ -8,7 +8,8 @@ answering; if the build fails (a broken corpus, the index server down) the old o
 next change retries. When the last article is removed there is nothing left to answer from: the
 old engine is retired (a removed article is never cited again) and ``current`` raises
 ``EmptyCorpusError``, whose message callers show, until an article is added. Callers take ``live.current`` once per question, so one answer never mixes
-two corpora.
+two corpora, or ask through ``live.answer``: a question that took the old engine just as a reload closed it
+is asked again, once, of the engine that replaced it, and the asker never notices.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from watchfiles import Change, DefaultFilter, watch
 
 from .corpus import SUFFIXES
 from .embeddings import MiniLMEmbedding
 from .engine import Engine
-from .errors import EmptyCorpusError, RagError
+from .errors import EmptyCorpusError, EngineClosedError, RagError
 from .index import ProgressCallback
+from .models import Answer
 from .settings import Settings
 from .sync_lease import SyncLease
 
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # watchfiles waits this long for a burst of writes (an editor's save, a copy) to go quiet before reporting it.
 QUIET_MS = 200
+
+Result = TypeVar("Result")
 
 
 def open_engine(settings: Settings, embedder: MiniLMEmbedding, progress: ProgressCallback | None = None) -> Engine:
@@ -69,6 +74,23 @@ class LiveEngine:
         if self._engine is None:
             raise EmptyCorpusError(f"every article was removed from {self._settings.corpus_dir}")
         return self._engine
+
+    def with_current(self, call: Callable[[Engine], Result]) -> Result:
+        """``call(current)``; if a reload closed that engine before ``call`` could use it, ``call`` once more with
+        the engine that replaced it. ``EngineClosedError`` still when it was closed for good (``close``)."""
+        engine = self.current
+        try:
+            return call(engine)
+        except EngineClosedError:
+            replacement = self.current  # EmptyCorpusError when that reload removed the last article
+            if replacement is engine:
+                raise
+            log.info("engine.retried reason=replaced_while_asked")
+            return call(replacement)
+
+    def answer(self, question: str, context: str | None = None) -> Answer:
+        """``Engine.answer`` of the current engine, asked again of its replacement if a reload closed it meanwhile."""
+        return self.with_current(lambda engine: engine.answer(question, context))
 
     @property
     def can_reload(self) -> bool:

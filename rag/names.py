@@ -11,9 +11,9 @@ are listed.
 from __future__ import annotations
 
 import difflib
-import re
 
 from .models import Passage
+from .tokens import CYRILLIC, WordSplitter, without_possessive
 
 NAME_SIMILARITY = 0.7  # "stambuli" ~ "istanbul" 0.75, "zelenskoho" ~ "zelensky" 0.78; "putin" ~ "trump" 0.4
 
@@ -30,16 +30,20 @@ _EXONYMS = {
     "рос": "russia", "україн": "ukraine", "украин": "ukraine", "білорус": "belarus", "беларус": "belarus",
     "сша": "us", "америк": "america", "туреч": "turkey", "турц": "turkey", "німеч": "germany", "герман": "germany",
 }
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_WORDS = WordSplitter()
+
+
+def _lettered_words(text: str) -> list[str]:
+    """Words that open with a letter ("Natalia's", "S10"): a number is neither a name nor a sentence's first word."""
+    return [word for word in _WORDS.split(text) if word[0].isalpha()]
 
 
 def article_names(passages: list[Passage]) -> frozenset[str]:
     """Lower-cased words the article writes only with a capital ("Natalia", and "Meanwhile": harmless)."""
     capitalised, lower = set(), set()
     for passage in passages:
-        for word in _WORD.findall(passage.text):
-            word = word.removesuffix("'s").removesuffix("’s")
+        for word in _lettered_words(passage.text):
+            word = without_possessive(word)
             (lower if word[0].islower() else capitalised).add(word.casefold())
     return frozenset(capitalised - lower)
 
@@ -49,14 +53,14 @@ def cyrillic_names(question: str) -> list[str]:
 
     Only Cyrillic: German capitalises every noun, so a Latin capital says little in another language.
     """
-    words = _WORD.findall(question)
-    return [w for w in words[1:] if w[0].isupper() and not w.isupper() and _CYRILLIC.match(w)]
+    words = _lettered_words(question)
+    return [w for w in words[1:] if w[0].isupper() and not w.isupper() and CYRILLIC.match(w)]
 
 
 def romanized(name: str) -> set[str]:
     """The name in Latin letters, the Ukrainian and the Russian way (or itself when already Latin)."""
     lower = name.casefold()
-    if not _CYRILLIC.search(lower):
+    if not CYRILLIC.search(lower):
         return {lower}
     forms = {
         "".join(style.get(ch, _COMMON.get(ch, ch)) for ch in lower) for style in (_UKRAINIAN_STYLE, _RUSSIAN_STYLE)

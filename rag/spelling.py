@@ -8,13 +8,14 @@ is replaced by the closest word of the article, if one is close.
 from __future__ import annotations
 
 import difflib
-import re
 
 from .models import Passage
 from .text import STOPWORDS, stem, words
+from .tokens import WordSplitter
 
 TYPO_CUTOFF = 0.75  # difflib ratio: one wrong letter in a four-letter word still matches
-_LETTERS = re.compile(r"[^\W\d_]+")
+# Each run of letters on its own: "swop's" and "two-hour" are checked word by word, numbers never.
+_LETTERS = WordSplitter(digits="dropped", joiners="")
 
 
 class SpellingCorrector:
@@ -38,8 +39,7 @@ class SpellingCorrector:
         "wher did teh prisoner swop take place" → "where did the prisoner swap take place".
         """
 
-        def fix(match: re.Match[str]) -> str:
-            word = match.group(0)
+        def fix(word: str) -> str:
             lower = word.casefold()
             if len(lower) < 3 or not lower.isalpha() or lower in self._dictionary or stem(lower) in self._corpus_stems:
                 return word  # "mediate" is no typo of "media" when the article says "mediating"
@@ -51,4 +51,4 @@ class SpellingCorrector:
             close = difflib.get_close_matches(lower, self._targets, n=1, cutoff=TYPO_CUTOFF)
             return close[0] if close else word
 
-        return _LETTERS.sub(fix, question)
+        return _LETTERS.replace(question, fix)

@@ -1,4 +1,4 @@
-"""Tokens, stems and numbers: the one tokenizer shared by keyword search, answerer and citation check."""
+"""Search words, stems and numbers, shared by keyword search, answerer and citation check (words split by rag.tokens)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 
 import snowballstemmer
+
+from .tokens import CYRILLIC, HYPHEN, WordSplitter, without_possessive
 
 # Function words carry no evidence: matching "the" or "did" proves nothing.
 STOPWORDS = frozenset(
@@ -26,9 +28,8 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
-_ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}")  # "U.S." reads as "US", not as "u" and "s"
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+# Case folded, "U.S." read as "us", compounds held together until the hyphen is split off below.
+_SEARCH_WORDS = WordSplitter(fold_case=True, acronyms=True)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 NUMBER_WORDS = {
@@ -46,19 +47,16 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball stem of a lower-cased word; Cyrillic words use the Russian stemmer."""
-    language = "russian" if _CYRILLIC.search(word) else "english"
+    language = "russian" if CYRILLIC.search(word) else "english"
     return _stemmer(language).stemWord(word)
 
 
 def words(text: str) -> list[str]:
     """Lower-cased words, hyphenated parts split: "two-hour" → ["two", "hour"]."""
     tokens: list[str] = []
-    text = _ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
-    for match in _WORD.finditer(text.casefold()):
-        token = match.group(0).replace("’", "'")
-        if token.endswith("'s"):
-            token = token[:-2]
-        tokens.extend(part for part in token.split("-") if part)
+    for word in _SEARCH_WORDS.split(text):
+        token = without_possessive(word.replace("’", "'"))
+        tokens.extend(part for part in token.split(HYPHEN) if part)
     return tokens
 
 

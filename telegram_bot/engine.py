@@ -29,7 +29,7 @@ class AnswerTimeoutError(RagError):
 
 @dataclass
 class EngineRunner:
-    """Runs ``live.current.answer`` in a dedicated pool of ``workers`` threads, waiting at most ``budget_s``."""
+    """Runs ``live.answer`` in a dedicated pool of ``workers`` threads, waiting at most ``budget_s``."""
 
     live: LiveEngine
     workers: int
@@ -57,7 +57,7 @@ class EngineRunner:
         try:
             # The engine current when a worker takes the question: a corpus change swaps it whole,
             # and one queued behind a busy pool must not be answered by an engine already closed.
-            return self.live.current.answer(question, previous)
+            return self.live.answer(question, previous)
         finally:
             self._running -= 1
 

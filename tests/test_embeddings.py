@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +47,14 @@ def test_requantized_model_is_built_once_and_stays_faithful(tmp_path: Path) -> N
 def test_chroma_copies_of_the_embedding_function_load_nothing() -> None:
     copy = MiniLMEmbedding.build_from_config({"threads": 2})
     assert copy.threads == 2 and copy._loaded is None
+
+
+def test_a_process_that_exits_while_the_models_load_in_the_background_exits_cleanly() -> None:
+    # `exchange-bot index` opens an engine (both models start loading) and exits without asking the reader.
+    exits_at_once = (
+        "from rag.embeddings import MiniLMEmbedding; from rag.reader import AnswerabilityReader; "
+        "MiniLMEmbedding().load_in_background(); AnswerabilityReader().load_in_background()"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", exits_at_once], cwd=root, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-500:]

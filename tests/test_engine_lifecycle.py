@@ -1,5 +1,6 @@
 """Closing an engine: its Chroma clients let go of the index files, it answers no more, and an answer in
-progress (or another engine on the same data directory) keeps the index until it is done."""
+progress (or another engine on the same data directory) keeps the index until it is done. A question that
+took the engine a reload then closed is answered by the engine that replaced it."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from rag import Engine, EngineClosedError
+from rag import Answer, Engine, EngineClosedError
 from rag.embeddings import MiniLMEmbedding
 from rag.live import LiveEngine
 from rag.reader import AnswerabilityReader
 from tests.conftest import make_settings
 from tests.openai_fake import FakeOpenAI, translating
+from tests.test_live_corpus import NEW_ARTICLE, NEW_QUESTION
 
 QUESTION = "Where did the negotiators meet?"
 PROCESS_FILES = Path("/proc/self/fd")
@@ -144,4 +146,31 @@ def test_a_reload_closes_the_engine_it_replaces(tmp_path: Path, embedder: MiniLM
         assert live.current is not replaced and "Istanbul" in live.current.answer(QUESTION).text
     finally:
         live.close()
+    assert released(settings.data_dir)
+
+
+def test_a_question_that_took_the_engine_a_reload_closes_is_answered_by_its_replacement(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    settings = make_settings(tmp_path)
+    live = LiveEngine.open(settings, embedder=embedder)
+    engines_asked: list[Engine] = []
+
+    def ask_across_a_reload(engine: Engine) -> Answer:
+        engines_asked.append(engine)
+        if len(engines_asked) == 1:  # the race: an article arrives between taking the engine and asking it
+            (settings.corpus_dir / "eurovision.md").write_text(NEW_ARTICLE, encoding="utf-8")
+            assert live.reload()  # what the corpus watcher calls: swaps in a new engine, closes this one
+        return engine.answer(NEW_QUESTION)
+
+    try:
+        answer = live.with_current(ask_across_a_reload)
+        taken, replacement = engines_asked
+        with pytest.raises(EngineClosedError):
+            taken.answer(NEW_QUESTION)  # the first try did meet a closed engine
+        assert replacement is live.current and "JJ" in answer.text  # the new article, by the new engine
+    finally:
+        live.close()
+    with pytest.raises(EngineClosedError):  # closed for good, not replaced: nothing to ask again
+        live.answer(NEW_QUESTION)
     assert released(settings.data_dir)
