@@ -37,7 +37,7 @@ def _article(run: int) -> str:
 def _seconds_until(live: LiveEngine, slug: str, cited: bool, since: float) -> float:
     """Seconds from ``since`` until an answer to QUESTION cites (or stops citing) document ``slug``."""
     while True:
-        answer = live.current.answer(QUESTION)
+        answer = live.answer(QUESTION)
         if any(c.passage_id.startswith(f"{slug}:") for c in answer.citations) == cited:
             return time.perf_counter() - since
         if time.perf_counter() - since > GIVE_UP_S:
