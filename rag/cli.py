@@ -20,7 +20,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from .engine import Engine
+from .engine import Engine, clean_question
 from .errors import RagError
 from .corpus import ProgressCallback
 from .live import LiveEngine, watch_corpus
@@ -114,8 +114,13 @@ def _ask(source: Engine | LiveEngine, question: str, context: str | None = None)
         engine = source.current if isinstance(source, LiveEngine) else source
         return engine.answer(question, context)
     except RagError as exc:
-        errors.print(exc.user_message, highlight=False, soft_wrap=True)
+        _tell(exc)
         return None
+
+
+def _tell(error: RagError) -> None:
+    """A refused question: the user's message alone, as the bot gives it."""
+    errors.print(error.user_message, highlight=False, soft_wrap=True)
 
 
 def _print_answer(answer: Answer) -> None:
@@ -158,6 +163,11 @@ def ask(
 ) -> None:
     """Answer one question with citations."""
     settings = _setup(verbose)
+    try:
+        clean_question(question, settings.max_question_chars)  # a question that will be refused builds no index
+    except RagError as exc:
+        _tell(exc)
+        raise typer.Exit(1) from None
     with _engine(settings, show_progress=not as_json) as engine:
         answer = _ask(engine, question)
         if answer is None:

@@ -48,6 +48,7 @@ def test_ask_empty_question_is_a_polite_error(cli_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["ask", "   "])
     assert result.exit_code == 1
     assert "Please send a question" in result.output
+    assert not Path(cli_env["DATA_DIR"]).exists()  # refused before any index was built for it
 
 
 def test_eval_json_reports_the_metrics(cli_env: dict[str, str]) -> None:
