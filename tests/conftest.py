@@ -94,6 +94,12 @@ def reader() -> AnswerabilityReader:
 
 
 @pytest.fixture(scope="session")
+def open_engine(embedder: MiniLMEmbedding, reader: AnswerabilityReader) -> OpenEngine:
+    """``Engine.open`` with the real models, loaded once for the run: an engine opened here loads no model."""
+    return lambda settings: Engine.open(settings, embedder=embedder, reader=reader)
+
+
+@pytest.fixture(scope="session")
 def open_fake_engine(fake_embedder: HashedWordsEmbedding, reader: AnswerabilityReader) -> OpenEngine:
     """``Engine.open`` with the stand-in embedder and the shared reader: for tests of what the engine does with its
     index and corpus, not of what the embedding model finds."""
