@@ -120,6 +120,9 @@ def test_llm_mode_shows_the_model_and_a_dead_llm_falls_back_with_a_note(
     assert "<i>The language model did not answer" in fallback.params["text"]  # the note, in italics
     assert cited(fallback)  # still the cited offline answer
     assert "sk-test-not-a-key" not in json.dumps([c.params for c in h.fake.calls])
-    [typing] = h.fake.calls_of("sendChatAction")  # fast answers above needed none
-    assert typing.params["action"] == "typing" and typing.params["message_thread_id"] == 77
-    assert typing.at < slow.at and slow.params["message_thread_id"] == 77 and cited(slow)
+    # Whether the fallback above took long enough to need "typing…" (0.3 s) depends on the machine's load: not
+    # asserted. The slow model's answer did, in the asking topic, before the reply.
+    actions = h.fake.calls_of("sendChatAction")
+    assert actions and all(c.params["action"] == "typing" for c in actions)
+    in_topic = [c for c in actions if c.params.get("message_thread_id") == 77]
+    assert in_topic and in_topic[0].at < slow.at and slow.params["message_thread_id"] == 77 and cited(slow)
