@@ -167,7 +167,7 @@ def chroma_server_process(path: Path) -> Iterator[tuple[subprocess.Popen[bytes],
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
                 pytest.fail("chroma server did not start")
-            time.sleep(0.2)
+            time.sleep(0.05)
     try:
         yield process, port
     finally:
