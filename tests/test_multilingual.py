@@ -62,6 +62,12 @@ def test_e5_gives_the_same_vector_from_several_threads() -> None:
     assert all(np.allclose(v, alone, atol=1e-6) for v in vectors)
 
 
+@pytest.fixture(scope="module")
+def guard() -> LanguageGuard:
+    """One guard for every question below: each new one loads the language identifier again on first need."""
+    return LanguageGuard(frozenset({"lavrov", "legitimacy", "exchange", "demands", "who", "is", "sergei"}))
+
+
 @pytest.mark.parametrize(
     ("question", "english"),
     [
@@ -80,8 +86,7 @@ def test_e5_gives_the_same_vector_from_several_threads() -> None:
         ("这次交换了多少人？", False),
     ],
 )
-def test_language_guard_tells_english_questions_from_others(question: str, english: bool) -> None:
-    guard = LanguageGuard(frozenset({"lavrov", "legitimacy", "exchange", "demands", "who", "is", "sergei"}))
+def test_language_guard_tells_english_questions_from_others(guard: LanguageGuard, question: str, english: bool) -> None:
     assert guard.is_english(question) is english
 
 
