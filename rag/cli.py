@@ -20,7 +20,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from .engine import Engine
+from .engine import Engine, clean_question
 from .errors import RagError
 from .corpus import ProgressCallback
 from .live import LiveEngine, watch_corpus
@@ -113,8 +113,13 @@ def _ask(source: Engine | LiveEngine, question: str, context: str | None = None)
         # A live engine raises too, when every article was removed while chatting.
         return source.answer(question, context)
     except RagError as exc:
-        errors.print(exc.user_message, highlight=False, soft_wrap=True)
+        _tell(exc)
         return None
+
+
+def _tell(error: RagError) -> None:
+    """A refused question: the user's message alone, as the bot gives it."""
+    errors.print(error.user_message, highlight=False, soft_wrap=True)
 
 
 def _print_answer(answer: Answer) -> None:
@@ -157,6 +162,11 @@ def ask(
 ) -> None:
     """Answer one question with citations."""
     settings = _setup(verbose)
+    try:
+        clean_question(question, settings.max_question_chars)  # a question that will be refused builds no index
+    except RagError as exc:
+        _tell(exc)
+        raise typer.Exit(1) from None
     with _engine(settings, show_progress=not as_json) as engine:
         answer = _ask(engine, question)
         if answer is None:

@@ -110,11 +110,19 @@ def article_engine(
             engine.close()
 
 
-def evaluate_squad(settings: Settings, directory: Path) -> SquadReport:
-    """Index each article alone, ask each of its questions, and score as the sample's README says."""
+def evaluate_squad(
+    settings: Settings,
+    directory: Path,
+    embedder: MiniLMEmbedding | None = None,
+    reader: AnswerabilityReader | None = None,
+) -> SquadReport:
+    """Index each article alone, ask each of its questions, and score as the sample's README says.
+
+    Every article's engine shares one embedder and one reader: pass loaded ones to share them with the caller too.
+    """
     articles, questions = load_sample(directory)
-    embedder = MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-    reader = AnswerabilityReader(threads=settings.embedding_threads)
+    embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
+    reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
     results: list[SquadResult] = []
     for slug, path in articles.items():
         asked = [q for q in questions if q.article == slug]

@@ -30,6 +30,7 @@ from .engine import Engine
 from .errors import EmptyCorpusError, EngineClosedError, RagError
 from .index import ProgressCallback
 from .models import Answer
+from .reader import AnswerabilityReader
 from .settings import Settings
 from .sync_lease import SyncLease
 
@@ -41,32 +42,46 @@ QUIET_MS = 200
 Result = TypeVar("Result")
 
 
-def open_engine(settings: Settings, embedder: MiniLMEmbedding, progress: ProgressCallback | None = None) -> Engine:
+def open_engine(
+    settings: Settings,
+    embedder: MiniLMEmbedding,
+    reader: AnswerabilityReader,
+    progress: ProgressCallback | None = None,
+) -> Engine:
     """``Engine.open``; on a Chroma server, under the sync lease, so replicas never write the index at once."""
     if not settings.chroma_host:
-        return Engine.open(settings, progress, embedder=embedder)
+        return Engine.open(settings, progress, embedder=embedder, reader=reader)
     with SyncLease.for_settings(settings):
         # The replica that waited finds the collection already in step: its sync embeds and writes nothing.
-        return Engine.open(settings, progress, embedder=embedder)
+        return Engine.open(settings, progress, embedder=embedder, reader=reader)
 
 
 class LiveEngine:
     """The current engine, replaced atomically by ``reload``."""
 
-    def __init__(self, engine: Engine, embedder: MiniLMEmbedding | None = None) -> None:
+    def __init__(
+        self, engine: Engine, embedder: MiniLMEmbedding | None = None, reader: AnswerabilityReader | None = None
+    ) -> None:
         self._engine: Engine | None = engine
         self._settings = engine.settings
         self._embedder = embedder  # without it this holder cannot rebuild (an engine handed in by a caller)
+        # Every rebuild shares the loaded reader, as it shares the embedder: a reload loads no model.
+        self._reader = reader or AnswerabilityReader(threads=self._settings.embedding_threads)
         self._reload_lock = threading.Lock()
         self.synced_at = datetime.now(timezone.utc)
         self.reloads = 0
 
     @classmethod
     def open(
-        cls, settings: Settings, embedder: MiniLMEmbedding | None = None, progress: ProgressCallback | None = None
+        cls,
+        settings: Settings,
+        embedder: MiniLMEmbedding | None = None,
+        progress: ProgressCallback | None = None,
+        reader: AnswerabilityReader | None = None,
     ) -> "LiveEngine":
         embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-        return cls(open_engine(settings, embedder, progress), embedder)
+        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
+        return cls(open_engine(settings, embedder, reader, progress), embedder, reader)
 
     @property
     def current(self) -> Engine:
@@ -103,7 +118,7 @@ class LiveEngine:
         with self._reload_lock:  # one rebuild at a time; a change during it triggers the next one
             started = time.perf_counter()
             try:
-                engine: Engine | None = open_engine(self._settings, self._embedder)
+                engine: Engine | None = open_engine(self._settings, self._embedder, self._reader)
             except EmptyCorpusError:
                 engine = None
             except RagError as exc:

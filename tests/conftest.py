@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +23,13 @@ from rag import Engine, Settings
 from rag.embeddings import MiniLMEmbedding
 from rag.reader import AnswerabilityReader
 from telegram_bot.settings import TelegramSettings
+from tests.fake_embedder import HashedWordsEmbedding
 from tests.openai_fake import FakeOpenAI, quote_first_passage
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 QA_FILE = ROOT.parent / "shared" / "eval" / "qa.jsonl"
+OpenEngine = Callable[[Settings], Engine]
 
 
 def _env_names(settings: type[BaseSettings]) -> set[str]:
@@ -79,9 +81,29 @@ def embedder() -> MiniLMEmbedding:
 
 
 @pytest.fixture(scope="session")
+def fake_embedder() -> HashedWordsEmbedding:
+    """A stand-in for the embedding model (tests/fake_embedder.py), for tests of the index, the engine's lifecycle
+    or live reloads, where the model is not under test: real Chroma, real engine, no model to load or run."""
+    return HashedWordsEmbedding()
+
+
+@pytest.fixture(scope="session")
 def reader() -> AnswerabilityReader:
     """The learned reader, loaded once: an engine given it answers its first question without loading a model."""
     return AnswerabilityReader()
+
+
+@pytest.fixture(scope="session")
+def open_engine(embedder: MiniLMEmbedding, reader: AnswerabilityReader) -> OpenEngine:
+    """``Engine.open`` with the real models, loaded once for the run: an engine opened here loads no model."""
+    return lambda settings: Engine.open(settings, embedder=embedder, reader=reader)
+
+
+@pytest.fixture(scope="session")
+def open_fake_engine(fake_embedder: HashedWordsEmbedding, reader: AnswerabilityReader) -> OpenEngine:
+    """``Engine.open`` with the stand-in embedder and the shared reader: for tests of what the engine does with its
+    index and corpus, not of what the embedding model finds."""
+    return lambda settings: Engine.open(settings, embedder=fake_embedder, reader=reader)
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +167,7 @@ def chroma_server_process(path: Path) -> Iterator[tuple[subprocess.Popen[bytes],
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
                 pytest.fail("chroma server did not start")
-            time.sleep(0.2)
+            time.sleep(0.05)
     try:
         yield process, port
     finally:

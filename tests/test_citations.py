@@ -10,8 +10,7 @@ import pytest
 
 from rag import Engine
 from rag.claims import known_names, latin_names, negates, unsupported_names
-from rag.embeddings import MiniLMEmbedding
-from tests.conftest import make_settings
+from tests.conftest import OpenEngine, make_settings
 from tests.openai_fake import FakeOpenAI, label_of, translating
 
 ZELENSKY = "President Volodymyr Zelensky took to social media"
@@ -20,14 +19,14 @@ COMPLETED = "have completed a substantial prisoner swap"
 
 @pytest.fixture(scope="module")
 def checked_engine(
-    openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding
+    openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory, open_engine: OpenEngine
 ) -> Iterator[Engine]:
     """LLM mode with the multilingual model loaded: sentences in other languages are compared with their English."""
     settings = make_settings(
         Path(tmp_path_factory.mktemp("citations")), openai_base_url=openai_server.base_url,
         llm_retry_base_delay=0.01, answer_cache_size=0, multilingual_search=True,
     )
-    engine = Engine.open(settings, embedder=embedder)
+    engine = open_engine(settings)
     yield engine
     engine.close()
 

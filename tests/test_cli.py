@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from tests.conftest import CORPUS, QA_FILE
+from tests.conftest import CORPUS, QA_FILE, OpenEngine, make_settings
 
 runner = CliRunner()
 
@@ -25,7 +26,22 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return env
 
 
-def test_ask_json_prints_exactly_one_object(cli_env: dict[str, str]) -> None:
+@pytest.fixture(scope="module")
+def built_data_dir(tmp_path_factory: pytest.TempPathFactory, open_engine: OpenEngine) -> Path:
+    """A data directory indexed once with the CLI's defaults (both collections), for tests not about building it."""
+    base = tmp_path_factory.mktemp("cli-index")
+    open_engine(make_settings(base, multilingual_search=True)).close()
+    return base / "data"
+
+
+@pytest.fixture
+def indexed_cli_env(cli_env: dict[str, str], built_data_dir: Path) -> dict[str, str]:
+    """``cli_env`` over a private copy of the built index: the command finds nothing to embed."""
+    shutil.copytree(built_data_dir, cli_env["DATA_DIR"])
+    return cli_env
+
+
+def test_ask_json_prints_exactly_one_object(indexed_cli_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["ask", "--json", "How many civilians did each country exchange?"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -48,9 +64,10 @@ def test_ask_empty_question_is_a_polite_error(cli_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["ask", "   "])
     assert result.exit_code == 1
     assert "Please send a question" in result.output
+    assert not Path(cli_env["DATA_DIR"]).exists()  # refused before any index was built for it
 
 
-def test_eval_json_reports_the_metrics(cli_env: dict[str, str]) -> None:
+def test_eval_json_reports_the_metrics(indexed_cli_env: dict[str, str]) -> None:
     if not QA_FILE.exists():
         pytest.skip("shared eval questions not present")
     result = runner.invoke(app, ["eval", "--questions", str(QA_FILE), "--json"])
@@ -61,13 +78,13 @@ def test_eval_json_reports_the_metrics(cli_env: dict[str, str]) -> None:
     assert report["questions"] == len(report["results"]) > 0
 
 
-def test_chat_answers_until_an_empty_line(cli_env: dict[str, str]) -> None:
+def test_chat_answers_until_an_empty_line(indexed_cli_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["chat"], input="Who announced the return of the personnel?\n\n")
     assert result.exit_code == 0, result.output
     assert "Zelensky" in result.stdout
 
 
-def test_chat_reads_a_follow_up_with_the_previous_question_until_reset(cli_env: dict[str, str]) -> None:
+def test_chat_reads_a_follow_up_with_the_previous_question_until_reset(indexed_cli_env: dict[str, str]) -> None:
     def chat(*turns: str) -> str:
         result = runner.invoke(app, ["chat"], input="\n".join(turns) + "\n\n")
         assert result.exit_code == 0, result.output
@@ -80,7 +97,7 @@ def test_chat_reads_a_follow_up_with_the_previous_question_until_reset(cli_env: 
     assert "Forgotten" in reset
 
 
-def test_eval_conversations_reports_follow_ups_and_self_contained_turns(cli_env: dict[str, str]) -> None:
+def test_eval_conversations_reports_follow_ups_and_self_contained_turns(indexed_cli_env: dict[str, str]) -> None:
     conversations = Path(__file__).parent / "data" / "conversations.jsonl"
     result = runner.invoke(app, ["eval", "--questions", str(conversations), "--json"])  # recognised by its turns
     assert result.exit_code == 0, result.output
@@ -117,7 +134,7 @@ def test_installed_console_script_answers_offline(tmp_path: Path) -> None:
     assert payload["grounded"] and "390" in payload["answer"]
 
 
-def test_bench_command_prints_one_json_object_for_the_named_sections(cli_env: dict[str, str]) -> None:
+def test_bench_command_prints_one_json_object_for_the_named_sections(indexed_cli_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["bench", "--quick", "--json", "-s", "latency", "-s", "floor"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

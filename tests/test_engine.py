@@ -9,9 +9,8 @@ import pytest
 
 from rag import EmptyQuestionError, Engine, QuestionTooLongError
 from rag.answering import ENGLISH_ONLY
-from rag.embeddings import MiniLMEmbedding
 from rag.engine import not_in_article
-from tests.conftest import make_settings
+from tests.conftest import OpenEngine, make_settings
 
 
 def test_answer_cites_the_sentence_it_quotes(engine: Engine) -> None:
@@ -119,9 +118,9 @@ def test_offline_foreign_questions_the_article_does_not_answer_are_refused(
 
 
 def test_without_multilingual_search_other_scripts_get_an_honest_language_note(
-    tmp_path: Path, embedder: MiniLMEmbedding
+    tmp_path: Path, open_engine: OpenEngine
 ) -> None:
-    engine = Engine.open(make_settings(tmp_path, multilingual_search=False), embedder=embedder)
+    engine = open_engine(make_settings(tmp_path, multilingual_search=False))
     answer = engine.answer("Скільки людей обміняли?")
     assert not answer.grounded and answer.citations == []
     assert answer.text == ENGLISH_ONLY  # not "the article does not say", which would mislead

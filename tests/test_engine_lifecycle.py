@@ -18,7 +18,8 @@ from rag import Answer, Engine, EngineClosedError
 from rag.embeddings import MiniLMEmbedding
 from rag.live import LiveEngine
 from rag.reader import AnswerabilityReader
-from tests.conftest import make_settings
+from tests.conftest import OpenEngine, make_settings
+from tests.fake_embedder import HashedWordsEmbedding
 from tests.openai_fake import FakeOpenAI, translating
 from tests.test_live_corpus import NEW_ARTICLE, NEW_QUESTION
 
@@ -54,10 +55,10 @@ def released(folder: Path) -> bool:
 
 
 def test_a_closed_engine_lets_go_of_its_index_and_refuses_politely(
-    tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+    tmp_path: Path, open_fake_engine: OpenEngine
 ) -> None:
     settings = make_settings(tmp_path, multilingual_search=True)
-    engine = Engine.open(settings, embedder=embedder, reader=reader)
+    engine = open_fake_engine(settings)
     assert engine.answer(QUESTION).grounded
     assert any(name.endswith("chroma.sqlite3") for name in files_held_under(settings.data_dir))
 
@@ -69,7 +70,7 @@ def test_a_closed_engine_lets_go_of_its_index_and_refuses_politely(
             call()
         assert caught.value.user_message == "The articles were just reloaded. Please ask your question again."
 
-    again = Engine.open(settings, embedder=embedder, reader=reader)  # a fresh client on the same files
+    again = open_fake_engine(settings)  # a fresh client on the same files
     try:
         assert again.last_sync is not None and again.last_sync.embedded == 0
         assert "Istanbul" in again.answer(QUESTION).text
@@ -78,11 +79,11 @@ def test_a_closed_engine_lets_go_of_its_index_and_refuses_politely(
 
 
 def test_closing_one_engine_leaves_another_on_the_same_data_directory_answering(
-    tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+    tmp_path: Path, open_fake_engine: OpenEngine
 ) -> None:
     settings = make_settings(tmp_path)
-    first = Engine.open(settings, embedder=embedder, reader=reader)
-    second = Engine.open(settings, embedder=embedder, reader=reader)  # Chroma shares one database per path
+    first = open_fake_engine(settings)
+    second = open_fake_engine(settings)  # Chroma shares one database per path
     first.close()
     assert "Istanbul" in second.answer(QUESTION).text
     assert files_held_under(settings.data_dir)
@@ -91,12 +92,12 @@ def test_closing_one_engine_leaves_another_on_the_same_data_directory_answering(
 
 
 def test_closing_an_engine_whose_files_were_deleted_leaves_the_rebuilt_one_answering(
-    tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+    tmp_path: Path, open_fake_engine: OpenEngine
 ) -> None:
     settings = make_settings(tmp_path)
-    stale = Engine.open(settings, embedder=embedder, reader=reader)
+    stale = open_fake_engine(settings)
     shutil.rmtree(settings.data_dir)  # deleted while the process runs: the next engine starts a new database
-    rebuilt = Engine.open(settings, embedder=embedder, reader=reader)
+    rebuilt = open_fake_engine(settings)
     assert rebuilt.last_sync is not None and rebuilt.last_sync.embedded == 21
     stale.close()  # its database is gone: closing it must not close the one that replaced it
     try:
@@ -106,7 +107,7 @@ def test_closing_an_engine_whose_files_were_deleted_leaves_the_rebuilt_one_answe
 
 
 def test_an_answer_in_progress_keeps_the_index_until_it_is_done(
-    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+    fake_llm: FakeOpenAI, tmp_path: Path, open_fake_engine: OpenEngine
 ) -> None:
     asked, may_reply = threading.Event(), threading.Event()
     model = translating(
@@ -121,7 +122,7 @@ def test_an_answer_in_progress_keeps_the_index_until_it_is_done(
 
     fake_llm.responder = slow_translation
     settings = make_settings(tmp_path, openai_base_url=fake_llm.base_url, llm_timeout=DEADLINE_S, llm_budget=DEADLINE_S)
-    engine = Engine.open(settings, embedder=embedder, reader=reader)
+    engine = open_fake_engine(settings)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(engine.answer, "Де зустрілися переговорники?")
         assert asked.wait(timeout=DEADLINE_S), "the model was never asked to translate"
@@ -135,9 +136,11 @@ def test_an_answer_in_progress_keeps_the_index_until_it_is_done(
     assert released(settings.data_dir)  # by the last answer out
 
 
-def test_a_reload_closes_the_engine_it_replaces(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+def test_a_reload_closes_the_engine_it_replaces(
+    tmp_path: Path, fake_embedder: HashedWordsEmbedding, reader: AnswerabilityReader
+) -> None:
     settings = make_settings(tmp_path)
-    live = LiveEngine.open(settings, embedder=embedder)
+    live = LiveEngine.open(settings, embedder=fake_embedder, reader=reader)
     try:
         replaced = live.current
         assert live.reload()
@@ -150,10 +153,10 @@ def test_a_reload_closes_the_engine_it_replaces(tmp_path: Path, embedder: MiniLM
 
 
 def test_a_question_that_took_the_engine_a_reload_closes_is_answered_by_its_replacement(
-    tmp_path: Path, embedder: MiniLMEmbedding
+    tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
 ) -> None:
     settings = make_settings(tmp_path)
-    live = LiveEngine.open(settings, embedder=embedder)
+    live = LiveEngine.open(settings, embedder=embedder, reader=reader)
     engines_asked: list[Engine] = []
 
     def ask_across_a_reload(engine: Engine) -> Answer:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.embeddings import MiniLMEmbedding
 from rag.evaluate_squad import contains_answer, evaluate_squad, normalise
+from rag.reader import AnswerabilityReader
 from tests.conftest import ROOT, make_settings
 
 SQUAD_SAMPLE = ROOT.parent / "shared" / "eval" / "squad2"
@@ -55,9 +57,11 @@ def write_sample(directory: Path) -> None:
     (directory / "questions.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
 
 
-def test_each_article_is_indexed_alone_and_scored(tmp_path: Path) -> None:
+def test_each_article_is_indexed_alone_and_scored(
+    tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+) -> None:
     write_sample(tmp_path / "sample")
-    report = evaluate_squad(make_settings(tmp_path), tmp_path / "sample")
+    report = evaluate_squad(make_settings(tmp_path), tmp_path / "sample", embedder, reader)
     assert report.questions == 4
     by_id = {r.qid: r for r in report.results}
     assert by_id["l1"].correct and "1870" in by_id["l1"].answer
@@ -67,7 +71,9 @@ def test_each_article_is_indexed_alone_and_scored(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not SQUAD_SAMPLE.exists(), reason=f"{SQUAD_SAMPLE} is not present")
-def test_a_slice_of_the_squad_sample_stays_above_its_floor(tmp_path: Path) -> None:
+def test_a_slice_of_the_squad_sample_stays_above_its_floor(
+    tmp_path: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+) -> None:
     """Two of the five Wikipedia articles (80 questions, a third unanswerable) — text nobody here wrote."""
     sample = tmp_path / "slice"
     (sample / "corpus").mkdir(parents=True)
@@ -77,7 +83,7 @@ def test_a_slice_of_the_squad_sample_stays_above_its_floor(tmp_path: Path) -> No
     rows = [line for line in (SQUAD_SAMPLE / "questions.jsonl").read_text().splitlines()
             if line.strip() and json.loads(line)["article"] in chosen]
     (sample / "questions.jsonl").write_text("\n".join(rows) + "\n")
-    report = evaluate_squad(make_settings(tmp_path), sample)
+    report = evaluate_squad(make_settings(tmp_path), sample, embedder, reader)
     print(f"\nsquad2 slice {chosen}: {report.summary()}")
     assert report.questions == 80
     # Measured with the packaged model (round 6, threshold 0.31): answer 0.778, refusal 0.423 on this slice (the

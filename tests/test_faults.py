@@ -25,11 +25,10 @@ from pathlib import Path
 import pytest
 
 from rag import Engine, IndexUnavailableError, Settings
-from rag.embeddings import MiniLMEmbedding
 from telegram_bot import handlers
 from telegram_bot.engine import AnswerTimeoutError
 from telegram_bot.journal import JOURNAL_FILE
-from tests.conftest import CORPUS, chroma_server_process, make_settings
+from tests.conftest import CORPUS, OpenEngine, chroma_server_process, make_settings
 from tests.telegram_fake import FakeBotAPI
 from tests.telegram_loopback import QUESTION, cited, running_bot
 
@@ -239,11 +238,11 @@ def test_a_stranger_is_refused_once_then_ignored(settings: Settings, engine: Eng
 
 @pytest.mark.timeout(180)
 def test_frozen_chroma_server_gets_a_polite_reply_and_commands_still_work(
-    tmp_path: Path, embedder: MiniLMEmbedding
+    tmp_path: Path, open_engine: OpenEngine
 ) -> None:
     with chroma_server_process(tmp_path / "chroma") as (chroma, port):
         settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=port)
-        server_engine = Engine.open(settings, embedder=embedder)
+        server_engine = open_engine(settings)
         try:
             with running_bot(settings, server_engine, telegram_answer_timeout=3.0) as h:
                 h.fake.enqueue(h.fake.private_message(QUESTION))

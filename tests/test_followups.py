@@ -18,7 +18,7 @@ from rag.errors import LLMCircuitOpenError, LLMUnavailableError
 from rag.followup import continuation_readings, needs_context
 from telegram_bot.conversation import ConversationMemory
 from telegram_bot.format import format_answer
-from tests.conftest import make_settings
+from tests.conftest import OpenEngine, make_settings
 from tests.openai_fake import FakeOpenAI, passages_in
 from tests.telegram_html import parse_telegram_html
 from tests.telegram_loopback import Harness, harness, running_bot, visible, wait_until  # noqa: F401 - harness is a fixture
@@ -121,7 +121,7 @@ def condensing_llm() -> Iterator[FakeOpenAI]:
 
 
 @contextmanager
-def engine_on(llm: FakeOpenAI, base: Path, embedder, **overrides: object) -> Iterator[Engine]:
+def engine_on(llm: FakeOpenAI, base: Path, open_engine: OpenEngine, **overrides: object) -> Iterator[Engine]:
     """An engine on the loopback model, whose requests and script start empty; no retries unless overridden."""
     llm.requests.clear()
     llm.script.clear()
@@ -129,7 +129,7 @@ def engine_on(llm: FakeOpenAI, base: Path, embedder, **overrides: object) -> Ite
         "openai_base_url": llm.base_url, "openai_model": "fake-model", "llm_max_retries": 0,
         "llm_retry_base_delay": 0, "llm_timeout": 2.0,
     }
-    engine = Engine.open(make_settings(base, **(values | overrides)), embedder=embedder)
+    engine = open_engine(make_settings(base, **(values | overrides)))
     try:
         yield engine
     finally:
@@ -137,8 +137,8 @@ def engine_on(llm: FakeOpenAI, base: Path, embedder, **overrides: object) -> Ite
 
 
 @pytest.fixture
-def llm_engine(condensing_llm: FakeOpenAI, tmp_path: Path, embedder) -> Iterator[Engine]:
-    with engine_on(condensing_llm, tmp_path, embedder) as engine:
+def llm_engine(condensing_llm: FakeOpenAI, tmp_path: Path, open_engine: OpenEngine) -> Iterator[Engine]:
+    with engine_on(condensing_llm, tmp_path, open_engine) as engine:
         yield engine
 
 
@@ -168,8 +168,10 @@ def test_dead_llm_falls_back_to_reading_the_follow_up_with_its_context(
     assert "Severodonetsk" in answer.citations[0].quote
 
 
-def test_a_failed_rewrite_counts_towards_the_llm_breaker(condensing_llm: FakeOpenAI, tmp_path: Path, embedder) -> None:
-    with engine_on(condensing_llm, tmp_path, embedder, llm_breaker_failures=1, llm_breaker_cooldown=600) as engine:
+def test_a_failed_rewrite_counts_towards_the_llm_breaker(
+    condensing_llm: FakeOpenAI, tmp_path: Path, open_engine: OpenEngine
+) -> None:
+    with engine_on(condensing_llm, tmp_path, open_engine, llm_breaker_failures=1, llm_breaker_cooldown=600) as engine:
         condensing_llm.push("status", (500, "down"))  # the rewrite fails: the breaker opens
         answer = engine.answer(WHERE_CAPTURED, context=NATALIA)
     assert len(condensing_llm.requests) == 1  # the answer did not ask the model the breaker gave up on
@@ -177,8 +179,10 @@ def test_a_failed_rewrite_counts_towards_the_llm_breaker(condensing_llm: FakeOpe
     assert "Severodonetsk" in answer.citations[0].quote
 
 
-def test_rewrite_and_answer_share_one_time_budget(condensing_llm: FakeOpenAI, tmp_path: Path, embedder) -> None:
-    with engine_on(condensing_llm, tmp_path, embedder, llm_max_retries=5, llm_timeout=0.5, llm_budget=1.0) as engine:
+def test_rewrite_and_answer_share_one_time_budget(
+    condensing_llm: FakeOpenAI, tmp_path: Path, open_engine: OpenEngine
+) -> None:
+    with engine_on(condensing_llm, tmp_path, open_engine, llm_max_retries=5, llm_timeout=0.5, llm_budget=1.0) as engine:
         for _ in range(8):
             condensing_llm.push("hang", None)  # each call outlasts the 0.5 s timeout
         answer = engine.answer(WHERE_CAPTURED, context=NATALIA)

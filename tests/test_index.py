@@ -13,30 +13,29 @@ from typer.testing import CliRunner
 
 from rag import Answer, Engine, IndexUnreachableError
 from rag.cli import app
-from rag.embeddings import MiniLMEmbedding
 from rag.index import collection_name
-from tests.conftest import ChromaServer, free_port, make_settings
+from tests.conftest import ChromaServer, OpenEngine, free_port, make_settings
 
 
-def test_reindexing_an_unchanged_corpus_embeds_nothing(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+def test_reindexing_an_unchanged_corpus_embeds_nothing(tmp_path: Path, open_fake_engine: OpenEngine) -> None:
     settings = make_settings(tmp_path, multilingual_search=True)
-    first, second = Engine.open(settings, embedder=embedder), Engine.open(settings, embedder=embedder)
+    first, second = open_fake_engine(settings), open_fake_engine(settings)
     for a, b in ((first.last_sync, second.last_sync), (first.last_multilingual_sync, second.last_multilingual_sync)):
         assert a is not None and b is not None
         assert a.embedded == a.added == 21
         assert b.embedded == 0 and b.unchanged == 21 and b.removed == 0
 
 
-def test_changed_corpus_updates_and_removes_stale_passages(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+def test_changed_corpus_updates_and_removes_stale_passages(tmp_path: Path, open_fake_engine: OpenEngine) -> None:
     settings = make_settings(tmp_path)
-    Engine.open(settings, embedder=embedder)
+    open_fake_engine(settings)
     article = settings.corpus_dir / "prisoner-exchange.md"
     text = article.read_text()
     text = text.replace("Istanbul last week", "Geneva last week")
     text = text.replace("For now, the hope for peace lingers amidst the complexities of a deeply entrenched struggle.", "")
     article.write_text(text)
     (settings.corpus_dir / "second.md").write_text("---\ntitle: Second story\n---\nThe mayor opened a bridge.\n")
-    engine = Engine.open(settings, embedder=embedder)
+    engine = open_fake_engine(settings)
     report = engine.last_sync
     assert report is not None
     assert report.updated == 1 and report.removed == 1 and report.added == 1 and report.embedded == 2
@@ -49,44 +48,46 @@ def test_collection_name_carries_the_embedding_model() -> None:
     assert collection_name("passages", "multilingual-e5-small-q4") == "passages-multilingual-e5-small-q4"
 
 
-def test_corrupt_embedded_index_is_moved_aside_and_rebuilt(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+def test_corrupt_embedded_index_is_moved_aside_and_rebuilt(tmp_path: Path, open_fake_engine: OpenEngine) -> None:
     settings = make_settings(tmp_path)
-    Engine.open(settings, embedder=embedder)
+    open_fake_engine(settings)
     chroma_dir = settings.data_dir / "chroma"
     for sqlite in chroma_dir.glob("*.sqlite3"):
         sqlite.write_bytes(b"this is not a database" * 100)
-    engine = Engine.open(settings, embedder=embedder)
+    engine = open_fake_engine(settings)
     assert engine.last_sync is not None and engine.last_sync.embedded == 21
     assert list(settings.data_dir.glob("chroma.corrupt-*"))
     assert engine.answer("How many civilians did each country exchange?").grounded
 
 
-def test_missing_index_directory_is_rebuilt(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+def test_missing_index_directory_is_rebuilt(tmp_path: Path, open_fake_engine: OpenEngine) -> None:
     settings = make_settings(tmp_path)
-    Engine.open(settings, embedder=embedder)
+    open_fake_engine(settings)
     shutil.rmtree(settings.data_dir)
-    engine = Engine.open(settings, embedder=embedder)
+    engine = open_fake_engine(settings)
     assert engine.last_sync is not None and engine.last_sync.embedded == 21
 
 
-def test_server_mode_uses_the_same_code_path(tmp_path: Path, chroma_server: int, embedder: MiniLMEmbedding) -> None:
+def test_server_mode_uses_the_same_code_path(
+    tmp_path: Path, chroma_server: int, open_fake_engine: OpenEngine
+) -> None:
     settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server, multilingual_search=True)
-    engine = Engine.open(settings, embedder=embedder)
+    engine = open_fake_engine(settings)
     assert engine.info().index_location == f"chroma server 127.0.0.1:{chroma_server}"
     assert engine.last_sync is not None and engine.last_sync.embedded == 21
     answer = engine.answer("Where did the negotiators meet?")
     assert answer.grounded and "Istanbul" in answer.text
     assert engine.answer("Скільки людей обміняли загалом?").citations  # the multilingual collection too
-    again = Engine.open(settings, embedder=embedder)
+    again = open_fake_engine(settings)
     assert again.last_sync is not None and again.last_sync.embedded == 0
     assert again.last_multilingual_sync is not None and again.last_multilingual_sync.embedded == 0
     assert not (settings.data_dir / "chroma").exists()  # nothing written locally in server mode
 
 
-def test_unreachable_server_is_a_typed_error(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+def test_unreachable_server_is_a_typed_error(tmp_path: Path, open_fake_engine: OpenEngine) -> None:
     settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(IndexUnreachableError) as caught:
-        Engine.open(settings, embedder=embedder)
+        open_fake_engine(settings)
     assert "not reachable" in caught.value.user_message
 
 
@@ -101,13 +102,13 @@ def _answer_or_error(engine: Engine, question: str) -> Answer | Exception:
 
 
 def test_frozen_server_is_a_typed_error_and_answers_resume_after_it_thaws(
-    tmp_path: Path, chroma_process: ChromaServer, embedder: MiniLMEmbedding, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, chroma_process: ChromaServer, open_fake_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings(
         tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_process.port, chroma_timeout=1.0,
         chroma_cooldown=0.5, answer_cache_size=0,
     )
-    engine = Engine.open(settings, embedder=embedder)
+    engine = open_fake_engine(settings)
     question = "Where did the negotiators meet?"
     chroma_process.process.send_signal(signal.SIGSTOP)
     try:

