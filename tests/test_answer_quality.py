@@ -43,8 +43,8 @@ def sample(engine: Engine) -> EvalReport:
     return result
 
 
-# Measured with the reader of rag/reader_model (round 6, threshold 0.31, TOP_K 10): accuracy 0.800 (12 of 15
-# answerable), citation precision 0.923, refusal 1.000 (3 of 3), hit@3 1.000. The hand-written rules it replaced scored
+# Measured with the reader of rag/reader_model (round 4, threshold 0.28, TOP_K 10): accuracy 0.800 (12 of 15
+# answerable), citation precision 0.917, refusal 1.000 (3 of 3), hit@3 1.000. The hand-written rules it replaced scored
 # 1.000 on all four; the reader refuses answerable questions asked in other words than the article's.
 def test_sample_questions_stay_above_their_answer_and_refusal_floor(sample: EvalReport) -> None:
     assert sample.answer_accuracy >= 0.66
@@ -60,11 +60,10 @@ def test_sample_questions_stay_above_their_citation_and_retrieval_floor(sample: 
 @pytest.mark.parametrize(
     ("name", "floors"),
     [
-        # Measured with the reader (round 6, TOP_K 10): accuracy 0.603 (41 of 68 answerable), citation precision
-        # 0.796 (round 4: 0.529 and 0.867, with the same 4 wrongly cited answers: the new answers bring more second
-        # sentences), refusal 0.938 (30 of 32), hit@3 0.956; the rules it replaced, tuned on these questions: 0.853,
+        # Measured with the reader (round 4, TOP_K 10): accuracy 0.529 (36 of 68 answerable), citation precision
+        # 0.867, refusal 0.969 (31 of 32), hit@3 0.971; the rules it replaced, tuned on these questions: 0.853,
         # 0.881, 0.812, 0.956.
-        ("paraphrases.jsonl", (0.55, 0.75, 0.87, 0.92)),
+        ("paraphrases.jsonl", (0.50, 0.80, 0.87, 0.92)),
         # Measured with the reader: accuracy 0.545 (12 of 22), citation precision 0.923, refusal 1.000 (8 of 8),
         # hit@3 0.955; the rules: 0.955, 0.913, 0.875, 1.000.
         ("unseen.jsonl", (0.45, 0.78, 0.87, 0.86)),
