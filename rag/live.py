@@ -25,7 +25,7 @@ from typing import TypeVar
 from watchfiles import Change, DefaultFilter, watch
 
 from .corpus import SUFFIXES
-from .embeddings import MiniLMEmbedding
+from .embeddings import MiniLMEmbedding, SentenceEmbedder
 from .engine import Engine
 from .errors import EmptyCorpusError, EngineClosedError, RagError
 from .index import ProgressCallback
@@ -44,7 +44,7 @@ Result = TypeVar("Result")
 
 def open_engine(
     settings: Settings,
-    embedder: MiniLMEmbedding,
+    embedder: SentenceEmbedder,
     reader: AnswerabilityReader,
     progress: ProgressCallback | None = None,
 ) -> Engine:
@@ -60,7 +60,7 @@ class LiveEngine:
     """The current engine, replaced atomically by ``reload``."""
 
     def __init__(
-        self, engine: Engine, embedder: MiniLMEmbedding | None = None, reader: AnswerabilityReader | None = None
+        self, engine: Engine, embedder: SentenceEmbedder | None = None, reader: AnswerabilityReader | None = None
     ) -> None:
         self._engine: Engine | None = engine
         self._settings = engine.settings
@@ -75,7 +75,7 @@ class LiveEngine:
     def open(
         cls,
         settings: Settings,
-        embedder: MiniLMEmbedding | None = None,
+        embedder: SentenceEmbedder | None = None,
         progress: ProgressCallback | None = None,
         reader: AnswerabilityReader | None = None,
     ) -> "LiveEngine":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embeddings import MiniLMEmbedding
+from .embeddings import SentenceEmbedder
 from .index import PassageIndex
 from .keyword import KeywordIndex
 from .models import Evidence, Passage
@@ -26,7 +26,7 @@ class Retriever:
     """Ranks passages for a question; the one place retrieval happens."""
 
     def __init__(
-        self, index: PassageIndex, keywords: KeywordIndex, embedder: MiniLMEmbedding, passages: dict[str, Passage]
+        self, index: PassageIndex, keywords: KeywordIndex, embedder: SentenceEmbedder, passages: dict[str, Passage]
     ) -> None:
         self._index = index
         self._keywords = keywords

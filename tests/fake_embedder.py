@@ -19,12 +19,12 @@ import numpy as np
 from chromadb.utils.embedding_functions import register_embedding_function
 from tokenizers import Tokenizer
 
-from rag.embeddings import CosineEmbeddingFunction, _tokenizer_path, load_in_background
+from rag.embeddings import SentenceEmbedder, _tokenizer_path, load_in_background
 from rag.text import terms
 
 
 @register_embedding_function  # Chroma rebuilds a collection's embedding function by this name when it reopens it
-class HashedWordsEmbedding(CosineEmbeddingFunction):
+class HashedWordsEmbedding(SentenceEmbedder):
     """The embedding interface the engine takes (``embed``, ``load_in_background``, ``known_words``)."""
 
     model_name = "hashed-words-test"
