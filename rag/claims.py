@@ -29,7 +29,7 @@ NEGATIONS = frozenset(
     nie nigdy bez żaden żadnych
     """.split()
 )
-# A number is a word of its own ("2 Ukrainian soldiers": "Ukrainian" is no sentence's first word), and "U.S."
+# A number is a word of its own ("3 Norwegian sailors": "Norwegian" is no sentence's first word), and "U.S."
 # is the name "US", as rag.text reads the source.
 _TOKENS = WordSplitter(digits="apart", acronyms=True)
 

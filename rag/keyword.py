@@ -14,7 +14,7 @@ class KeywordIndex:
 
     def __init__(self, passages: list[Passage]) -> None:
         self._ids = [p.passage_id for p in passages]
-        # Our terms, not bm25s' own tokenizer: its r"\b\w\w+\b" drops the "5" of "5 prisoners", the "t" of
+        # Our terms, not bm25s' own tokenizer: its r"\b\w\w+\b" drops the "5" of "5 ships", the "t" of
         # "didn't" and all of "U.S."; BM25 must read the words the spelling corrector and the citation check read.
         corpus_terms = [terms(p.text) or ["\u2205"] for p in passages]  # bm25s needs one token per doc
         self._bm25 = bm25s.BM25()

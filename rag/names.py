@@ -34,12 +34,12 @@ _WORDS = WordSplitter()
 
 
 def _lettered_words(text: str) -> list[str]:
-    """Words that open with a letter ("Natalia's", "S10"): a number is neither a name nor a sentence's first word."""
+    """Words that open with a letter ("Lindqvist's", "S10"): a number is neither a name nor a sentence's first word."""
     return [word for word in _WORDS.split(text) if word[0].isalpha()]
 
 
 def article_names(passages: list[Passage]) -> frozenset[str]:
-    """Lower-cased words the article writes only with a capital ("Natalia", and "Meanwhile": harmless)."""
+    """Lower-cased words the article writes only with a capital ("Lindqvist", and "Meanwhile": harmless)."""
     capitalised, lower = set(), set()
     for passage in passages:
         for word in _lettered_words(passage.text):

@@ -1,4 +1,4 @@
-"""Typos corrected against the corpus before searching: "wher did teh swop happen" finds what "where … swap" finds.
+"""Typos corrected against the corpus before searching: "wher did teh ferry sial" finds what "where … sail" finds.
 
 Neither the embedding model nor BM25 reads a misspelt word as the word meant, so a word
 that is neither English (the embedding model's tokenizer vocabulary) nor the article's
@@ -14,7 +14,7 @@ from .text import STOPWORDS, stem, words
 from .tokens import WordSplitter
 
 TYPO_CUTOFF = 0.75  # difflib ratio: one wrong letter in a four-letter word still matches
-# Each run of letters on its own: "swop's" and "two-hour" are checked word by word, numbers never.
+# Each run of letters on its own: "sial's" and "two-hour" are checked word by word, numbers never.
 _LETTERS = WordSplitter(digits="dropped", joiners="")
 
 
@@ -36,7 +36,7 @@ class SpellingCorrector:
     def correct(self, question: str) -> str:
         """Words that are neither English nor in the corpus replaced by the closest corpus word, if close.
 
-        "wher did teh prisoner swop take place" → "where did the prisoner swap take place".
+        "wher did teh ferry sial from" → "where did the ferry sail from".
         """
 
         def fix(word: str) -> str:

@@ -3,7 +3,7 @@
 Modules need different things of a word; each difference is an option of ``WordSplitter``, not a
 regular expression of their own:
 
-- ``fold_case``: casefold the text first, for matching ("Exchange" is "exchange"); case is kept where a
+- ``fold_case``: casefold the text first, for matching ("Harbour" is "harbour"); case is kept where a
   capital means something (a name, the "He" of a follow-up).
 - ``digits``: ``"in_words"`` keeps letters and digits in one word ("covid19", "2022" are words);
   ``"apart"`` makes each run of digits a word of its own ("covid", "19"), for checks that tell names from
@@ -12,7 +12,7 @@ regular expression of their own:
   ("didn't", "Anna's"), the hyphen ("two-hour"), both (the default), or none ("two", "hour").
 - ``acronyms``: "U.S." is the word "US", not "U" and "S".
 
-A word never holds an underscore, and never starts or ends with a joiner ("soldiers'" is "soldiers").
+A word never holds an underscore, and never starts or ends with a joiner ("sailors'" is "sailors").
 The BM25 index reads words through this module too (``rag.keyword`` says why not through bm25s' own).
 """
 
@@ -75,7 +75,7 @@ class WordSplitter:
 
 
 def without_possessive(word: str) -> str:
-    """The word without a final "'s" ("Natalia's" -> "Natalia", "Olha’s" -> "Olha")."""
+    """The word without a final "'s" ("Lindqvist's" -> "Lindqvist", "Ingrid’s" -> "Ingrid")."""
     for suffix in ("'s", "’s"):
         if word.endswith(suffix):
             return word[: -len(suffix)]
