@@ -180,11 +180,11 @@ class Engine:
         documents = load_documents(settings.corpus_dir)
         embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
         reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
-        # First use waits on the same locks, so loading both models now only saves time.
-        loading = [embedder.load_in_background(), reader.load_in_background()]
+        # First use waits on the same locks, so loading both models now only saves time. (A process that fails
+        # to open and exits waits for the loads: their threads are not daemons.)
+        embedder.load_in_background()
+        reader.load_in_background()
         with ExitStack() as on_failure:  # undone in reverse when opening fails; kept (pop_all) when it succeeds
-            for thread in loading:  # a process that exits while onnxruntime is mid-load aborts
-                on_failure.callback(thread.join)
             passages = SentenceSplitter().split(documents, progress)
             # Both collections live on one server: when it hangs, neither is asked until the cool-down ends.
             breaker = server_breaker(settings) if settings.chroma_host else None
