@@ -64,9 +64,10 @@ class LiveEngine:
     ) -> None:
         self._engine: Engine | None = engine
         self._settings = engine.settings
-        self._embedder = embedder  # without it this holder cannot rebuild (an engine handed in by a caller)
-        # Every rebuild shares the loaded reader, as it shares the embedder: a reload loads no model.
-        self._reader = reader or AnswerabilityReader(threads=self._settings.embedding_threads)
+        # Every rebuild shares the loaded models: a reload loads none. Without them this holder cannot rebuild
+        # (an engine handed in by a caller).
+        self._embedder = embedder
+        self._reader = reader
         self._reload_lock = threading.Lock()
         self.synced_at = datetime.now(timezone.utc)
         self.reloads = 0
@@ -109,11 +110,11 @@ class LiveEngine:
 
     @property
     def can_reload(self) -> bool:
-        return self._embedder is not None
+        return self._embedder is not None and self._reader is not None
 
     def reload(self) -> bool:
         """Build an engine over the corpus as it is now and swap it in; False (old engine kept) on failure."""
-        if self._embedder is None:
+        if self._embedder is None or self._reader is None:
             return False
         with self._reload_lock:  # one rebuild at a time; a change during it triggers the next one
             started = time.perf_counter()
