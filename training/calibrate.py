@@ -30,8 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from data import (  # noqa: E402
-    CALIBRATION_ARTICLES, FUNCTION_WORDS, listed_opposites, load_items, split_items, unanswerable_variant,
-    write_article,
+    CALIBRATION_ARTICLES, FUNCTION_WORDS, load_items, split_items, unanswerable_variant, with_wordnet, write_article,
 )
 from reword import DEFAULT_WORDNET, WordNet, reword  # noqa: E402
 
@@ -66,7 +65,7 @@ def synthetic_unanswerables(train_dir: Path, seed: int, share: float, wordnet: W
     made: dict[str, list[dict]] = {}
     for item in split_items(load_items(train_dir))[1]:
         if item.positives and rng.random() < share:
-            variant = unanswerable_variant(item, rng, lambda word: listed_opposites(word) + wordnet.antonyms(word))
+            variant = unanswerable_variant(item, rng, with_wordnet(wordnet))
             if variant:
                 made.setdefault(slug_of(item.article), []).append(
                     {"question": variant[1], "answerable": False, "answers": []}

@@ -23,9 +23,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bm25s
 import pysbd
+
+if TYPE_CHECKING:
+    from reword import WordNet
 
 # Held out from training: one article with real unanswerable questions (for calibrating the refusal
 # threshold) and a few answerable-only articles (for the validation loss).
@@ -263,6 +267,11 @@ Opposites = Callable[[str], list[str]]  # a word -> its opposites in the same fo
 def listed_opposites(word: str) -> list[str]:
     """The small table above: comparatives, directions and time words WordNet gives no opposite in form."""
     return [ANTONYMS[word]] if word in ANTONYMS else []
+
+
+def with_wordnet(wordnet: "WordNet") -> Opposites:
+    """The table's opposites, then WordNet's (``train.py --wordnet-antonyms``, and calibration's changed questions)."""
+    return lambda word: listed_opposites(word) + wordnet.antonyms(word)
 
 
 def antonym(item: Item, rng: random.Random, opposites: Opposites = listed_opposites) -> str | None:

@@ -32,6 +32,12 @@ DETACH = {
 _WORD = re.compile(r"[A-Za-z]+")
 
 
+@dataclass(frozen=True)
+class Synset:
+    lemmas: list[str]
+    antonyms: list[tuple[int, str, int, int]]  # (word number here, target part of speech, target offset, its word)
+
+
 @dataclass
 class WordNet:
     """Synonyms of a word's most frequent sense, from WordNet's index and data files."""
@@ -39,7 +45,7 @@ class WordNet:
     root: Path = DEFAULT_WORDNET
     _senses: dict[tuple[str, str], tuple[int, list[int]]] = field(default_factory=dict, repr=False)  # tagged, offsets
     _exceptions: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
-    _synsets: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
+    _synsets: dict[tuple[str, int], Synset] = field(default_factory=dict, repr=False)
     _irregular_verbs: set[str] = field(default_factory=set, repr=False)  # "begin": no "begined"
 
     def __post_init__(self) -> None:
@@ -71,15 +77,27 @@ class WordNet:
                 return word[: len(word) - len(ending)] + base
         return None
 
-    def _lemmas(self, pos: str, offset: int) -> list[str]:
+    def _synset(self, pos: str, offset: int) -> Synset:
+        """One line of ``data.<pos>``: the synset's lemmas and its antonym pointers, read once."""
         key = (pos, offset)
         if key not in self._synsets:
             with (self.root / f"data.{POS_FILES[pos]}").open("rb") as data:
                 data.seek(offset)
                 parts = data.readline().decode("latin-1").split()
             count = int(parts[3], 16)
-            self._synsets[key] = [re.sub(r"\(.*\)$", "", parts[4 + 2 * i]) for i in range(count)]
+            lemmas = [re.sub(r"\(.*\)$", "", parts[4 + 2 * i]) for i in range(count)]
+            at = 4 + 2 * count
+            antonyms = []
+            for i in range(int(parts[at])):
+                symbol, target, target_pos, numbers = parts[at + 1 + 4 * i : at + 5 + 4 * i]
+                if symbol == "!":  # lexical: source and target word numbers, in hex
+                    target_pos = "a" if target_pos == "s" else target_pos
+                    antonyms.append((int(numbers[:2], 16), target_pos, int(target), int(numbers[2:], 16)))
+            self._synsets[key] = Synset(lemmas, antonyms)
         return self._synsets[key]
+
+    def _lemmas(self, pos: str, offset: int) -> list[str]:
+        return self._synset(pos, offset).lemmas
 
     def synonyms(self, word: str) -> tuple[str, str, list[str]] | None:
         """(part of speech, base form, common synonyms) for the word's most frequent sense, or None."""
@@ -99,22 +117,16 @@ class WordNet:
 
     def _antonym_pointers(self, pos: str, offset: int, lemma: str) -> list[str]:
         """The lemmas WordNet marks as the opposite ("!") of ``lemma`` in one synset."""
-        with (self.root / f"data.{POS_FILES[pos]}").open("rb") as data:
-            data.seek(offset)
-            parts = data.readline().decode("latin-1").split()
-        count = int(parts[3], 16)
-        lemmas = [re.sub(r"\(.*\)$", "", parts[4 + 2 * i]).lower() for i in range(count)]
+        synset = self._synset(pos, offset)
+        lemmas = [name.lower() for name in synset.lemmas]
         if lemma not in lemmas:
             return []
         source = lemmas.index(lemma) + 1
-        at = 4 + 2 * count
-        opposites = []
-        for i in range(int(parts[at])):
-            symbol, target, target_pos, numbers = parts[at + 1 + 4 * i : at + 5 + 4 * i]
-            if symbol == "!" and int(numbers[:2], 16) == source:
-                target_pos = "a" if target_pos == "s" else target_pos
-                opposites.append(self._lemmas(target_pos, int(target))[int(numbers[2:], 16) - 1])
-        return opposites
+        return [
+            self._lemmas(target_pos, target)[word - 1]
+            for from_word, target_pos, target, word in synset.antonyms
+            if from_word == source
+        ]
 
     def _most_frequent_pos(self, word: str) -> tuple[str, str] | None:
         """(part of speech, base form) of the word's most frequent reading, by WordNet's sense counts."""

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from transformers import BertForSequenceClassification, BertTokenizerFast
 
-from data import FUNCTION_WORDS, Pair, listed_opposites, load_items, make_pairs, split_items
+from data import FUNCTION_WORDS, Pair, listed_opposites, load_items, make_pairs, split_items, with_wordnet
 
 MAX_LENGTH = 80  # question + sentence in word pieces; the engine truncates to the same length
 
@@ -139,7 +139,7 @@ def main() -> None:
         if args.reword:
             reworder = lambda question, sentence, rng: reword(question, sentence, wordnet, rng, FUNCTION_WORDS)  # noqa: E731
         if args.wordnet_antonyms:
-            opposites = lambda word: listed_opposites(word) + wordnet.antonyms(word)  # noqa: E731
+            opposites = with_wordnet(wordnet)
     train_pairs = make_pairs(train_items, args.seed, reworder=reworder, opposites=opposites)
     if args.mined:
         keep = random.Random(args.seed + 2)
