@@ -126,6 +126,14 @@ class ReleaseWhenIdle:
             self._release()
 
 
+def models_for(
+    settings: Settings, embedder: SentenceEmbedder | None = None, reader: AnswerabilityReader | None = None
+) -> tuple[SentenceEmbedder, AnswerabilityReader]:
+    """The models given, or the packaged ones as the settings ask: every engine opener takes its defaults here."""
+    embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
+    return embedder, reader or AnswerabilityReader(threads=settings.embedding_threads)
+
+
 class Engine:
     """Everything needed to answer, built once by ``Engine.open`` and shared by every caller.
 
@@ -178,8 +186,7 @@ class Engine:
         """
         started = time.perf_counter()
         documents = load_documents(settings.corpus_dir)
-        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
+        embedder, reader = models_for(settings, embedder, reader)
         # First use waits on the same locks, so loading both models now only saves time. (A process that fails
         # to open and exits waits for the loads: their threads are not daemons.)
         embedder.load_in_background()

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .embeddings import MiniLMEmbedding, SentenceEmbedder
-from .engine import Engine
+from .embeddings import SentenceEmbedder
+from .engine import Engine, models_for
 from .evaluate import share
 from .reader import AnswerabilityReader
 from .settings import Settings
@@ -121,8 +121,7 @@ def evaluate_squad(
     Every article's engine shares one embedder and one reader: pass loaded ones to share them with the caller too.
     """
     articles, questions = load_sample(directory)
-    embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-    reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
+    embedder, reader = models_for(settings, embedder, reader)
     results: list[SquadResult] = []
     for slug, path in articles.items():
         asked = [q for q in questions if q.article == slug]

@@ -25,8 +25,8 @@ from typing import TypeVar
 from watchfiles import Change, DefaultFilter, watch
 
 from .corpus import SUFFIXES
-from .embeddings import MiniLMEmbedding, SentenceEmbedder
-from .engine import Engine
+from .embeddings import SentenceEmbedder
+from .engine import Engine, models_for
 from .errors import EmptyCorpusError, EngineClosedError, RagError
 from .index import ProgressCallback
 from .models import Answer
@@ -80,8 +80,7 @@ class LiveEngine:
         progress: ProgressCallback | None = None,
         reader: AnswerabilityReader | None = None,
     ) -> "LiveEngine":
-        embedder = embedder or MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)
-        reader = reader or AnswerabilityReader(threads=settings.embedding_threads)
+        embedder, reader = models_for(settings, embedder, reader)
         return cls(open_engine(settings, embedder, reader, progress), embedder, reader)
 
     @property
