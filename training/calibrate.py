@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from data import (  # noqa: E402
-    CALIBRATION_ARTICLES, FUNCTION_WORDS, load_items, split_items, unanswerable_variant, with_wordnet, write_article,
+    CALIBRATION_ARTICLES, FUNCTION_WORDS, split_items, unanswerable_variant, with_wordnet,
 )
+from sources import load_items, write_article  # noqa: E402
 from reword import DEFAULT_WORDNET, WordNet, reword  # noqa: E402
 
 from rag.embeddings import MiniLMEmbedding  # noqa: E402

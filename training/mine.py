@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data import CALIBRATION_ARTICLES, DROPPED_ARTICLES, write_article  # noqa: E402
+from data import CALIBRATION_ARTICLES  # noqa: E402
+from sources import DROPPED_ARTICLES, write_article  # noqa: E402
 
 from rag.embeddings import MiniLMEmbedding  # noqa: E402
 from rag.evaluate_squad import article_engine, contains_answer  # noqa: E402

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from transformers import BertForSequenceClassification, BertTokenizerFast
 
-from data import FUNCTION_WORDS, Pair, listed_opposites, load_items, make_pairs, split_items, with_wordnet
+from data import FUNCTION_WORDS, Pair, listed_opposites, make_pairs, split_items, with_wordnet
+from sources import load_items
 
 MAX_LENGTH = 80  # question + sentence in word pieces; the engine truncates to the same length
 
