@@ -10,8 +10,7 @@ from rag import EmptyQuestionError, Engine, Settings
 from telegram_bot import handlers
 from tests.telegram_html import parse_telegram_html
 from tests.telegram_inprocess import in_process_bot
-
-QUESTION = "How many prisoners were exchanged?"
+from tests.telegram_loopback import QUESTION
 
 
 async def test_start_help_about_and_an_unknown_command(settings: Settings, engine: Engine) -> None:

@@ -39,11 +39,14 @@ def test_the_same_topic_without_the_asked_for_fact_is_not_an_answer(reader: Answ
 
 
 def test_scores_do_not_depend_on_batch_mates(reader: AnswerabilityReader) -> None:
-    alone = reader.score("Who designed the bridge?", ["John Bradfield designed the bridge."])
-    together = reader.score(
-        "Who designed the bridge?", ["John Bradfield designed the bridge.", "A much longer sentence " * 8]
-    )
-    assert abs(float(alone[0]) - float(together[0])) < 0.02
+    # The int8 model's activation scale is per run: scored in one batch, a sentence's score moved with its
+    # neighbours' lengths and words. Each pair runs alone, so a score is the same beside anything.
+    question, sentence = "Who designed the bridge?", "John Bradfield designed the bridge."
+    [alone] = reader.score(question, [sentence])
+    beside_long = reader.score(question, [sentence, "A much longer sentence about the harbour and its ferries " * 4])
+    beside_many = reader.score(question, ["Tolls are collected.", "It opened in 1932.", sentence, "It is grey."])
+    assert beside_long[0] == alone
+    assert beside_many[2] == alone
 
 
 def test_a_missing_model_is_a_typed_error_naming_the_reader(tmp_path: Path) -> None:
