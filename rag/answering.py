@@ -9,9 +9,12 @@ offline answer stood in for the model, why (the note the reader sees).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, Protocol
+
+from cachetools import LRUCache
 
 from .citations import CheckedAnswer, DraftSentence
 from .errors import LLMUnavailableError, MultilingualUnavailableError
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from .multilingual import CrossLingualAnswerer
 
 log = logging.getLogger(__name__)
+READINGS_KEPT = 16  # recent searches kept per engine (EvidenceSearch): a follow-up reads a few, then answers one
 
 # Offline, the embedding model reads English only: better to say so than to claim the article is silent.
 ENGLISH_ONLY = (
@@ -90,7 +94,11 @@ class Reading:
 
 
 class EvidenceSearch:
-    """Fused retrieval, then ordered by how well each passage answers: the one retrieval step."""
+    """Fused retrieval, then ordered by how well each passage answers: the one retrieval step.
+
+    The last few readings are kept: a follow-up's readings are each searched to choose one, and the chosen one is
+    then answered. An engine's corpus never changes (a reload builds a new engine), so a kept reading stays true.
+    """
 
     def __init__(
         self, retriever: EvidenceRetriever, ranker: OfflineAnswerer, spelling: SpellingCorrector, top_k: int
@@ -99,6 +107,8 @@ class EvidenceSearch:
         self._ranker = ranker
         self._spelling = spelling
         self._top_k = top_k
+        self._recent: LRUCache[str, Reading] = LRUCache(maxsize=READINGS_KEPT)
+        self._lock = threading.Lock()  # the bot searches from several threads; cachetools' caches are not thread-safe
 
     def read(self, question: str) -> Reading:
         """A question searched as written: the corpus vocabulary is English, so its typos are corrected first."""
@@ -106,8 +116,14 @@ class EvidenceSearch:
 
     def read_exactly(self, text: str) -> Reading:
         """``text`` searched as given: a language model's English rendering of a question has no typos to fix."""
-        evidence, draft = self._ranker.read(text, self._retriever.retrieve(text, self._top_k).evidence)
-        return Reading(evidence, draft)
+        with self._lock:
+            kept = self._recent.get(text)
+        if kept is not None:
+            return kept
+        reading = Reading(*self._ranker.read(text, self._retriever.retrieve(text, self._top_k).evidence))
+        with self._lock:
+            self._recent[text] = reading
+        return reading
 
 
 class Answerer(Protocol):

