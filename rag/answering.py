@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from .multilingual import CrossLingualAnswerer
 
 log = logging.getLogger(__name__)
-READINGS_KEPT = 16  # recent searches kept per engine (EvidenceSearch): a follow-up reads a few, then answers one
 
 # Offline, the embedding model reads English only: better to say so than to claim the article is silent.
 ENGLISH_ONLY = (
@@ -96,18 +95,20 @@ class Reading:
 class EvidenceSearch:
     """Fused retrieval, then ordered by how well each passage answers: the one retrieval step.
 
-    The last few readings are kept: a follow-up's readings are each searched to choose one, and the chosen one is
-    then answered. An engine's corpus never changes (a reload builds a new engine), so a kept reading stays true.
+    The last ``kept`` readings are kept (0: none, as when the answer cache is off): a follow-up's readings are each
+    searched to choose one, and the chosen one is then answered. An engine's corpus never changes (a reload
+    builds a new engine), so a kept reading stays true.
     """
 
     def __init__(
-        self, retriever: EvidenceRetriever, ranker: OfflineAnswerer, spelling: SpellingCorrector, top_k: int
+        self, retriever: EvidenceRetriever, ranker: OfflineAnswerer, spelling: SpellingCorrector, top_k: int,
+        kept: int = 0,
     ) -> None:
         self._retriever = retriever
         self._ranker = ranker
         self._spelling = spelling
         self._top_k = top_k
-        self._recent: LRUCache[str, Reading] = LRUCache(maxsize=READINGS_KEPT)
+        self._recent: LRUCache[str, Reading] | None = LRUCache(maxsize=kept) if kept else None
         self._lock = threading.Lock()  # the bot searches from several threads; cachetools' caches are not thread-safe
 
     def read(self, question: str) -> Reading:
@@ -116,13 +117,15 @@ class EvidenceSearch:
 
     def read_exactly(self, text: str) -> Reading:
         """``text`` searched as given: a language model's English rendering of a question has no typos to fix."""
-        with self._lock:
-            kept = self._recent.get(text)
-        if kept is not None:
-            return kept
+        if self._recent is not None:
+            with self._lock:
+                kept = self._recent.get(text)
+            if kept is not None:
+                return kept
         reading = Reading(*self._ranker.read(text, self._retriever.retrieve(text, self._top_k).evidence))
-        with self._lock:
-            self._recent[text] = reading
+        if self._recent is not None:
+            with self._lock:
+                self._recent[text] = reading
         return reading
 
 

@@ -215,7 +215,8 @@ class Engine:
             retriever = Retriever(index, KeywordIndex(passages), embedder, {p.passage_id: p for p in passages})
             spelling = SpellingCorrector(passages, embedder.known_words())
             ranker = ReaderAnswerer(reader, settings.reader_threshold)
-            search = EvidenceSearch(retriever, ranker, spelling, settings.top_k)
+            # Searches are kept only where answers are: with the cache off, every question is searched afresh.
+            search = EvidenceSearch(retriever, ranker, spelling, settings.top_k, min(settings.answer_cache_size, 16))
             checker = CitationChecker(
                 embedder, {d.doc_id: d for d in documents}, known_names([p.text for p in passages]),
                 crosslingual.embedder if crosslingual else None,

@@ -47,7 +47,8 @@ class Settings(BaseSettings):
         description="Reader probability the best sentence needs, or the bot refuses (default: the model's calibrated value).",
     )
     answer_cache_size: int = Field(
-        1024, ge=0, description="Answers kept for repeated questions (0 = off); cleared when the engine restarts."
+        1024, ge=0,
+        description="Answers kept for repeated questions (0 = off, searches too); cleared when the engine restarts.",
     )
     followup_window_seconds: float = Field(
         300.0, ge=0,

@@ -166,8 +166,14 @@ def test_a_question_in_other_words_than_the_articles_finds_the_answer(engine: En
     assert "Belarus" in engine.answer("Where did the prisoner swap take place?").text
 
 
-def test_a_search_repeated_on_one_engine_is_kept_not_run_again(engine: Engine) -> None:
+def test_a_search_repeated_on_one_engine_is_kept_unless_the_cache_is_off(
+    engine: Engine, tmp_path: Path, open_engine: OpenEngine
+) -> None:
     # A follow-up searches each of its readings to choose one, then answers the chosen one: one search each.
     first = engine.retrieve("How many civilians were exchanged?")
     assert engine.retrieve("How many civilians were exchanged?") is first
     assert engine.retrieve("How many soldiers were exchanged?") is not first
+    uncached = open_engine(make_settings(tmp_path, answer_cache_size=0))  # what the bench measures
+    assert uncached.retrieve("How many civilians were exchanged?") is not uncached.retrieve(
+        "How many civilians were exchanged?"
+    )
