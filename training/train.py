@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from transformers import BertForSequenceClassification, BertTokenizerFast
 from data import FUNCTION_WORDS, Pair, listed_opposites, make_pairs, split_items, with_wordnet
 from sources import load_items
 
-MAX_LENGTH = 80  # question + sentence in word pieces; the engine truncates to the same length
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rag.reader import MAX_TOKENS as MAX_LENGTH  # noqa: E402  (question + sentence in word pieces, as the engine reads)
 
 
 def batches(pairs: list[Pair], tokenizer: BertTokenizerFast, size: int, rng: random.Random) -> list[list[Pair]]:
