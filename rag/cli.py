@@ -152,6 +152,14 @@ def index(verbose: Verbose = False) -> None:
                 f"Multilingual search: {multilingual.embedded} embedded in {multilingual.seconds:.2f} s "
                 f"({multilingual.unchanged} unchanged)."
             )
+        for document in engine.documents:
+            unanswered = [q for q in document.examples if not engine.answers(q)]
+            if unanswered:  # /start would not suggest them: tell the newsroom, who can reword them
+                console.print(
+                    f"[yellow]“{escape(document.title)}”: the offline reader does not answer {len(unanswered)} of its "
+                    f"example question(s), so the bot will not suggest them: {escape('; '.join(unanswered))}[/yellow]",
+                    soft_wrap=True,
+                )
 
 
 @app.command()

@@ -322,6 +322,12 @@ class Engine:
         with self._lifetime.in_use():
             return self._evidence(question)
 
+    def answers(self, question: str) -> bool:
+        """Whether the offline reader quotes a sentence for ``question``, no language model asked (it is also the
+        fallback when one fails): the bot suggests only example questions that this holds for."""
+        with self._lifetime.in_use():
+            return bool(self._search.read(clean_question(question, self.settings.max_question_chars)).draft)
+
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:
         """The passage and up to ``window`` neighbours each side from the same document, in order."""
         passage = self._passages.get(passage_id)

@@ -29,6 +29,18 @@ from tests.openai_fake import FakeOpenAI, quote_first_passage
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 QA_FILE = ROOT.parent / "shared" / "eval" / "qa.jsonl"
+# An article to add beside the seed one: newer than it, with one example question it answers and one it does not.
+EUROVISION = """---
+title: Basel Hosts the Eurovision Final
+date: 2025-06-01
+examples:
+  - Which ballad won the contest?
+  - Who won the 2022 World Cup?
+---
+The Eurovision Song Contest final took place in Basel on Saturday night.
+Austrian singer JJ won the contest with the ballad Wasted Love.
+Israel finished second after a strong public vote.
+"""
 OpenEngine = Callable[[Settings], Engine]
 
 

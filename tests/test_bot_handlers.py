@@ -6,10 +6,16 @@ Fixtures ``settings`` and ``engine`` come from tests/conftest.py.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
+import pytest
+
 from rag import EmptyQuestionError, Engine, Settings
 from telegram_bot import handlers
 from tests.telegram_html import parse_telegram_html
 from tests.telegram_inprocess import in_process_bot
+from tests.conftest import EUROVISION, OpenEngine, make_settings
 from tests.telegram_loopback import QUESTION
 
 
@@ -24,7 +30,9 @@ async def test_start_help_about_and_an_unknown_command(settings: Settings, engin
     start = parse_telegram_html(start)
     assert start.startswith("I answer questions")
     assert "Major Prisoner Exchange Marks Diplomatic Progress in Ukraine-Russia Relations (2025-05-23)" in start
-    assert "How many prisoners were exchanged?" in start  # example questions from the front matter
+    examples = engine.documents[0].examples  # from the front matter: those the engine answers are suggested
+    assert "Try asking:" in start and "Where did the swap take place?" in start
+    assert [q for q in examples if q in start] == [q for q in examples if engine.answers(q)]
     help_text = parse_telegram_html(help_text)
     assert "Privacy mode" in help_text and "/ask@ArticleAnswerBot" in help_text and "/setprivacy" in help_text
     assert "Limit: 10 questions a minute per person" in help_text
@@ -33,6 +41,25 @@ async def test_start_help_about_and_an_unknown_command(settings: Settings, engin
     assert "Other languages: multilingual-e5-small-q4" in about
     assert unknown == "I don't know that command. See /help."
     assert [c["command"] for c in commands.params["commands"]] == list(handlers.COMMANDS)
+
+
+async def test_start_suggests_only_the_example_questions_the_engine_answers(
+    tmp_path: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path)
+    (settings.corpus_dir / "eurovision.md").write_text(EUROVISION, encoding="utf-8")  # the newest article
+    engine = open_engine(settings)
+    try:
+        async with in_process_bot(settings, engine) as bot:
+            with caplog.at_level(logging.INFO, logger="bot.articles"):
+                [start] = await bot.replies(bot.updates.private_message("/start"))
+    finally:
+        engine.close()
+
+    start = parse_telegram_html(start)
+    assert "Try asking:\n• Which ballad won the contest?\n\n" in start
+    assert "World Cup" not in start
+    assert "start.examples doc=eurovision shown=1 not_answered=['Who won the 2022 World Cup?']" in caplog.text
 
 
 async def test_a_blank_or_overlong_question_gets_a_polite_answer(settings: Settings, engine: Engine) -> None:

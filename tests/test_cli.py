@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from tests.conftest import CORPUS, QA_FILE, OpenEngine, make_settings
+from tests.conftest import CORPUS, EUROVISION, QA_FILE, OpenEngine, make_settings
 
 runner = CliRunner()
 
@@ -49,6 +49,22 @@ def test_ask_json_prints_exactly_one_object(indexed_cli_env: dict[str, str]) -> 
     assert payload["grounded"] is True and payload["mode"] == "offline"
     assert "120" in payload["answer"]
     assert payload["citations"][0]["n"] == 1 and payload["citations"][0]["passage_id"].startswith("prisoner-exchange:")
+
+
+def test_index_names_the_example_questions_the_engine_does_not_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "eurovision.md").write_text(EUROVISION, encoding="utf-8")
+    monkeypatch.setenv("CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    result = runner.invoke(app, ["index"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "“Basel Hosts the Eurovision Final”: the offline reader does not answer 1 of its example question(s), "
+        "so the bot will not suggest them: Who won the 2022 World Cup?"
+    ) in " ".join(result.stdout.split())
 
 
 def test_ask_builds_the_index_on_first_use_then_index_reports_nothing_to_embed(cli_env: dict[str, str]) -> None:

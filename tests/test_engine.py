@@ -151,8 +151,17 @@ def test_the_corpus_front_matter_gives_start_its_examples(engine: Engine) -> Non
     ],
 )
 def test_the_example_questions_that_start_offers_are_answered(engine: Engine, question: str) -> None:
-    """/start suggests these: a user who asks one must get an answer, not "the article does not say"."""
+    """The article's own example questions: /start leaves out any the engine refuses, so each should be answered."""
     assert engine.answer(question).grounded, question
+
+
+def test_answers_tells_a_question_the_reader_quotes_for_from_one_it_refuses(engine: Engine) -> None:
+    assert engine.answers("How many people were exchanged?")
+    assert engine.answer("How many people were exchanged?").grounded
+    assert not engine.answers("Who won the 2022 World Cup?")
+    assert not engine.answer("Who won the 2022 World Cup?").grounded
+    with pytest.raises(EmptyQuestionError):
+        engine.answers("  ")
 
 
 @pytest.mark.xfail(

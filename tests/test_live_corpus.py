@@ -16,21 +16,11 @@ import pytest
 from rag import EmptyCorpusError, Settings
 from rag.live import CorpusWatcher, LiveEngine
 from rag.reader import AnswerabilityReader
-from tests.conftest import make_settings
+from tests.conftest import EUROVISION, make_settings
 from tests.fake_embedder import HashedWordsEmbedding
 from tests.telegram_loopback import running_bot
 from tests.test_followups import ask
 
-NEW_ARTICLE = """---
-title: Basel Hosts the Eurovision Final
-date: 2025-06-01
-examples:
-  - Which ballad won the contest?
----
-The Eurovision Song Contest final took place in Basel on Saturday night.
-Austrian singer JJ won the contest with the ballad Wasted Love.
-Israel finished second after a strong public vote.
-"""
 NEW_QUESTION = "Which ballad won the contest?"
 NEW_TITLE = "Basel Hosts the Eurovision Final"
 QUESTION = "How many people were exchanged?"  # answered by the seed article
@@ -64,7 +54,7 @@ def test_article_added_then_removed_while_the_bot_runs(live_settings: Settings, 
     before = live.current.info().passages
     with running_bot(live_settings, live, user_rate_limit=1000) as harness:  # it asks again and again
         assert NEW_TITLE not in ask(harness, NEW_QUESTION)
-        article.write_text(NEW_ARTICLE, encoding="utf-8")
+        article.write_text(EUROVISION, encoding="utf-8")
 
         eventually(lambda: f"Sources — {NEW_TITLE}" in ask(harness, NEW_QUESTION), "the new article answers")
         reply = ask(harness, NEW_QUESTION)
@@ -96,7 +86,7 @@ def test_removing_every_article_stops_citing_them_until_one_is_added(
         assert "no articles to answer from" in ask(harness, "/articles")
         with pytest.raises(EmptyCorpusError):
             live.current.answer(QUESTION)
-        (live_settings.corpus_dir / "eurovision.md").write_text(NEW_ARTICLE, encoding="utf-8")
+        (live_settings.corpus_dir / "eurovision.md").write_text(EUROVISION, encoding="utf-8")
         eventually(lambda: "Wasted Love" in ask(harness, NEW_QUESTION), "a new article is answered from again")
         assert "390" not in ask(harness, QUESTION)
 
@@ -111,11 +101,11 @@ def test_broken_file_is_skipped_and_retried_on_its_next_change(
     try:
         # Half-written: its blocks are allocated but not filled yet, so they read as zeros. (A file that is merely
         # not UTF-8 is read as Windows-1252, not skipped.)
-        article.write_bytes(NEW_ARTICLE.encode()[:60] + bytes(4096))
+        article.write_bytes(EUROVISION.encode()[:60] + bytes(4096))
         eventually(lambda: live.reloads > reloads, "the change is noticed")
         assert caplog.text.count("corpus.skipped") == 1 and "eurovision.md" in caplog.text
         assert "390" in live.current.answer(QUESTION).text  # the others still answer
-        article.write_text(NEW_ARTICLE, encoding="utf-8")  # the editor saves it properly
+        article.write_text(EUROVISION, encoding="utf-8")  # the editor saves it properly
         eventually(lambda: "JJ" in live.current.answer(NEW_QUESTION).text, "the fixed file answers")
     finally:
         watcher.stop()
@@ -135,7 +125,7 @@ def test_polling_notices_changes_where_file_events_do_not_arrive(tmp_path: Path)
     watcher = CorpusWatcher(corpus, changed.set, poll_seconds=0.2).start()
     try:
         (corpus / "notes.tmp").write_text("not an article")
-        (corpus / "new.md").write_text(NEW_ARTICLE)
+        (corpus / "new.md").write_text(EUROVISION)
         assert changed.wait(DEADLINE_S)
     finally:
         watcher.stop()
@@ -147,7 +137,7 @@ def test_two_replicas_on_one_chroma_server_write_the_index_once(
     settings = make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server, collection_prefix="replicas")
     # One shared corpus folder.
     replicas = [LiveEngine.open(settings, embedder=fake_embedder, reader=reader) for _ in range(2)]
-    (settings.corpus_dir / "eurovision.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    (settings.corpus_dir / "eurovision.md").write_text(EUROVISION, encoding="utf-8")
     threads = [threading.Thread(target=replica.reload) for replica in replicas]
     for thread in threads:
         thread.start()
