@@ -22,12 +22,12 @@ from .citations import CitationChecker
 from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding, SentenceEmbedder
-from .errors import EmptyQuestionError, EngineClosedError, QuestionTooLongError
+from .errors import EmptyQuestionError, EngineClosedError, QuestionTooLongError, RagError
 from .followup import continuation_readings, read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
 from .keyword import KeywordIndex
-from .models import Answer, Document, EngineInfo, Evidence, Passage
+from .models import Answer, Document, EngineInfo, Evidence, Passage, newest
 from .reader import AnswerabilityReader, ReaderAnswerer
 from .retrieve import Retriever
 from .settings import Settings
@@ -169,6 +169,7 @@ class Engine:
         self.last_multilingual_sync = last_multilingual_sync
         self._cache = AnswerCache(settings.answer_cache_size)
         self._lifetime = ReleaseWhenIdle(self._release)
+        self._answered_examples: tuple[str, ...] | None = None  # set by check_examples
 
     @classmethod
     def open(
@@ -228,6 +229,8 @@ class Engine:
             answerer: Answerer = LLMAnswering(drafter, offline) if drafter else offline
             on_failure.pop_all()
         engine = cls(settings, documents, passages, index, search, answerer, crosslingual, report, multilingual_report)
+        # Not waited for: it asks the index and the reader, and a reload must not wait on it.
+        threading.Thread(target=engine.check_examples, name="examples-check").start()
         log.info(
             "engine.ready mode=%s documents=%d passages=%d index=%s seconds=%.2f",
             engine.mode, len(documents), len(passages), index.location, time.perf_counter() - started,
@@ -327,6 +330,29 @@ class Engine:
         fallback when one fails): the bot suggests only example questions that this holds for."""
         with self._lifetime.in_use():
             return bool(self._search.read(clean_question(question, self.settings.max_question_chars)).draft)
+
+    def suggested_examples(self) -> tuple[str, ...]:
+        """The newest article's example questions that the engine answers (/start suggests them); all of them
+        until ``check_examples``, which ``open`` starts in the background, is done: this never waits."""
+        if self._answered_examples is not None:
+            return self._answered_examples
+        return newest(self.documents).examples
+
+    def check_examples(self) -> None:
+        """Ask the newest article's example questions; the ones the reader would refuse are no longer suggested,
+        and are logged for the newsroom to reword in the front matter."""
+        document = newest(self.documents)
+        try:
+            answered = tuple(q for q in document.examples if self.answers(q))
+        except RagError as exc:  # closed meanwhile, or the index failed: keep suggesting them all
+            log.info("engine.examples_unchecked doc=%s reason=%s", document.doc_id, type(exc).__name__)
+            return
+        if len(answered) < len(document.examples):
+            log.warning(
+                "engine.examples_not_answered doc=%s not_answered=%s",
+                document.doc_id, [q for q in document.examples if q not in answered],
+            )
+        self._answered_examples = answered
 
     def passage_with_context(self, passage_id: str, window: int = 1) -> list[Passage]:
         """The passage and up to ``window`` neighbours each side from the same document, in order."""

@@ -20,6 +20,11 @@ class Document:
     examples: tuple[str, ...] = ()  # example questions from the front matter, for /start
 
 
+def newest(documents: list[Document]) -> Document:
+    """The most recent article by its front-matter date (ISO dates sort as text); undated ones come last."""
+    return max(documents, key=lambda d: (bool(d.date), d.date))
+
+
 @dataclass(frozen=True)
 class Passage:
     """One sentence of a document, the unit a citation points at."""

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from rag import Answer, RagError
 from rag.live import LiveEngine
 
 logger = logging.getLogger("bot.engine")
-
-Result = TypeVar("Result")
 
 
 class AnswerTimeoutError(RagError):
@@ -33,7 +29,7 @@ class AnswerTimeoutError(RagError):
 
 @dataclass
 class EngineRunner:
-    """Runs ``live.answer`` (and other engine work) in a dedicated pool of ``workers`` threads, waiting at most ``budget_s``."""
+    """Runs ``live.answer`` in a dedicated pool of ``workers`` threads, waiting at most ``budget_s``."""
 
     live: LiveEngine
     workers: int
@@ -47,26 +43,21 @@ class EngineRunner:
     async def answer(self, question: str, previous: str | None = None) -> Answer:
         """The engine's answer, ``previous`` being the conversation's earlier question;
         :class:`AnswerTimeoutError` once the budget is spent."""
-        # The engine current when a worker takes the question: a corpus change swaps it whole,
-        # and one queued behind a busy pool must not be answered by an engine already closed.
-        return await self.run(lambda live: live.answer(question, previous), "answer")
-
-    async def run(self, call: Callable[[LiveEngine], Result], what: str) -> Result:
-        """``call(live)`` in the pool (any blocking engine work: answers, /start's example check);
-        :class:`AnswerTimeoutError` once the budget is spent."""
-        future = asyncio.get_running_loop().run_in_executor(self._pool, self._counted, call)
+        future = asyncio.get_running_loop().run_in_executor(self._pool, self._answer, question, previous)
         try:
             return await asyncio.wait_for(future, self.budget_s)
         except TimeoutError:
             logger.warning(
-                "%s.timeout budget_s=%.0f busy_workers=%d of=%d", what, self.budget_s, self._running, self.workers
+                "answer.timeout budget_s=%.0f busy_workers=%d of=%d", self.budget_s, self._running, self.workers
             )
             raise AnswerTimeoutError(f"no answer within {self.budget_s:.0f} s") from None
 
-    def _counted(self, call: Callable[[LiveEngine], Result]) -> Result:
+    def _answer(self, question: str, previous: str | None) -> Answer:
         self._running += 1  # read for the log line only: an approximate count is enough
         try:
-            return call(self.live)
+            # The engine current when a worker takes the question: a corpus change swaps it whole,
+            # and one queued behind a busy pool must not be answered by an engine already closed.
+            return self.live.answer(question, previous)
         finally:
             self._running -= 1
 

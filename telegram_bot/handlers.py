@@ -18,7 +18,7 @@ from telegram.ext import ApplicationHandlerStop
 from rag import RagError
 
 from .answer import answer_question, offer_inline_answer
-from .articles import answered_examples, articles_html, last_sync_html, start_html
+from .articles import articles_html, last_sync_html, start_html
 from .format import escape, format_passage, shorten
 from .policy import addressed_question
 from .reply import send_html
@@ -66,9 +66,7 @@ async def gate_queries(update: Update, context: BotContext) -> None:
 
 async def start(update: Update, context: BotContext) -> None:
     """Say what the bot knows: the articles, with the newest one's example questions."""
-    state = context.bot_data
-    examples = await state.answers.run(answered_examples, "start")
-    await update.effective_message.reply_text(start_html(state.engine, examples), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(start_html(context.bot_data.engine), parse_mode=ParseMode.HTML)
 
 
 async def articles(update: Update, context: BotContext) -> None:

@@ -6,7 +6,9 @@ Fixtures ``settings`` and ``engine`` come from tests/conftest.py.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -30,9 +32,7 @@ async def test_start_help_about_and_an_unknown_command(settings: Settings, engin
     start = parse_telegram_html(start)
     assert start.startswith("I answer questions")
     assert "Major Prisoner Exchange Marks Diplomatic Progress in Ukraine-Russia Relations (2025-05-23)" in start
-    examples = engine.documents[0].examples  # from the front matter: those the engine answers are suggested
-    assert "Try asking:" in start and "Where did the swap take place?" in start
-    assert [q for q in examples if q in start] == [q for q in examples if engine.answers(q)]
+    assert "Try asking:" in start and "Where did the swap take place?" in start  # examples from the front matter
     help_text = parse_telegram_html(help_text)
     assert "Privacy mode" in help_text and "/ask@ArticleAnswerBot" in help_text and "/setprivacy" in help_text
     assert "Limit: 10 questions a minute per person" in help_text
@@ -48,18 +48,22 @@ async def test_start_suggests_only_the_example_questions_the_engine_answers(
 ) -> None:
     settings = make_settings(tmp_path)
     (settings.corpus_dir / "eurovision.md").write_text(EUROVISION, encoding="utf-8")  # the newest article
-    engine = open_engine(settings)
-    try:
-        async with in_process_bot(settings, engine) as bot:
-            with caplog.at_level(logging.INFO, logger="bot.articles"):
+    with caplog.at_level(logging.INFO, logger="rag.engine"):
+        engine = open_engine(settings)  # asks the examples in the background
+        try:
+            deadline = time.monotonic() + 60  # a deadline on a loaded machine, not a speed check
+            while engine.suggested_examples() != ("Which ballad won the contest?",):
+                assert time.monotonic() < deadline, engine.suggested_examples()
+                await asyncio.sleep(0.05)
+            async with in_process_bot(settings, engine) as bot:
                 [start] = await bot.replies(bot.updates.private_message("/start"))
-    finally:
-        engine.close()
+        finally:
+            engine.close()
 
     start = parse_telegram_html(start)
     assert "Try asking:\n• Which ballad won the contest?\n\n" in start
     assert "World Cup" not in start
-    assert "start.examples doc=eurovision shown=1 not_answered=['Who won the 2022 World Cup?']" in caplog.text
+    assert "engine.examples_not_answered doc=eurovision not_answered=['Who won the 2022 World Cup?']" in caplog.text
 
 
 async def test_a_blank_or_overlong_question_gets_a_polite_answer(settings: Settings, engine: Engine) -> None:

@@ -18,10 +18,10 @@ from rag import Answer, Engine, EngineClosedError
 from rag.embeddings import MiniLMEmbedding
 from rag.live import LiveEngine
 from rag.reader import AnswerabilityReader
-from tests.conftest import OpenEngine, make_settings
+from tests.conftest import EUROVISION, OpenEngine, make_settings
 from tests.fake_embedder import HashedWordsEmbedding
 from tests.openai_fake import FakeOpenAI, translating
-from tests.test_live_corpus import NEW_ARTICLE, NEW_QUESTION
+from tests.test_live_corpus import NEW_QUESTION
 
 QUESTION = "Where did the negotiators meet?"
 PROCESS_FILES = Path("/proc/self/fd")
@@ -162,7 +162,7 @@ def test_a_question_that_took_the_engine_a_reload_closes_is_answered_by_its_repl
     def ask_across_a_reload(engine: Engine) -> Answer:
         engines_asked.append(engine)
         if len(engines_asked) == 1:  # the race: an article arrives between taking the engine and asking it
-            (settings.corpus_dir / "eurovision.md").write_text(NEW_ARTICLE, encoding="utf-8")
+            (settings.corpus_dir / "eurovision.md").write_text(EUROVISION, encoding="utf-8")
             assert live.reload()  # what the corpus watcher calls: swaps in a new engine, closes this one
         return engine.answer(NEW_QUESTION)
 
