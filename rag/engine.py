@@ -229,8 +229,8 @@ class Engine:
             answerer: Answerer = LLMAnswering(drafter, offline) if drafter else offline
             on_failure.pop_all()
         engine = cls(settings, documents, passages, index, search, answerer, crosslingual, report, multilingual_report)
-        # Not waited for: it asks the index and the reader, and a reload must not wait on it.
-        threading.Thread(target=engine.check_examples, name="examples-check").start()
+        if engine.mode == "offline":  # not waited for: it asks the index and the reader, and a reload must not wait
+            threading.Thread(target=engine.check_examples, name="examples-check").start()
         log.info(
             "engine.ready mode=%s documents=%d passages=%d index=%s seconds=%.2f",
             engine.mode, len(documents), len(passages), index.location, time.perf_counter() - started,
@@ -333,8 +333,10 @@ class Engine:
 
     def suggested_examples(self) -> tuple[str, ...]:
         """The newest article's example questions that the engine answers (/start suggests them); all of them
-        until ``check_examples``, which ``open`` starts in the background, is done: this never waits."""
-        if self._answered_examples is not None:
+        until ``check_examples``, which an offline engine starts in the background when it opens, is done: this
+        never waits. With a language model, all of them: it reads the evidence itself, and may answer what the
+        reader would refuse."""
+        if self.mode == "offline" and self._answered_examples is not None:
             return self._answered_examples
         return newest(self.documents).examples
 

@@ -10,7 +10,7 @@ import pytest
 
 from rag import Engine, LLMAuthenticationError, LLMCircuitOpenError, LLMUnavailableError
 from rag.engine import not_in_article
-from tests.conftest import OpenEngine, make_settings
+from tests.conftest import EUROVISION, OpenEngine, make_settings
 from rag.embeddings import MiniLMEmbedding
 from rag.reader import AnswerabilityReader
 from tests.openai_fake import FakeOpenAI, label_of, quote_first_passage, translating
@@ -250,3 +250,18 @@ def test_time_budget_bounds_retries_times_timeout(
     assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE
     # Six tries of 0.5 s were allowed by the retries; the 1 s budget leaves room for two.
     assert len(fake_llm.requests) == 2
+
+
+def test_with_a_model_start_suggests_every_example_question(
+    openai_server: FakeOpenAI, tmp_path: Path, open_engine: OpenEngine
+) -> None:
+    """The reader would refuse the World Cup question, but with a model it does not decide what is answered."""
+    settings = make_settings(tmp_path, openai_base_url=openai_server.base_url, openai_api_key="sk-test-key")
+    (settings.corpus_dir / "eurovision.md").write_text(EUROVISION, encoding="utf-8")
+    engine = open_engine(settings)
+    try:
+        assert engine.mode == "llm"
+        assert not engine.answers("Who won the 2022 World Cup?")
+        assert engine.suggested_examples() == ("Which ballad won the contest?", "Who won the 2022 World Cup?")
+    finally:
+        engine.close()
