@@ -169,7 +169,8 @@ class Engine:
         self.last_multilingual_sync = last_multilingual_sync
         self._cache = AnswerCache(settings.answer_cache_size)
         self._lifetime = ReleaseWhenIdle(self._release)
-        self._answered_examples: tuple[str, ...] | None = None  # set by check_examples
+        self._answered_examples: tuple[str, ...] | None = None  # set once the examples are checked
+        self._examples_check_started = threading.Event()
 
     @classmethod
     def open(
@@ -229,8 +230,6 @@ class Engine:
             answerer: Answerer = LLMAnswering(drafter, offline) if drafter else offline
             on_failure.pop_all()
         engine = cls(settings, documents, passages, index, search, answerer, crosslingual, report, multilingual_report)
-        if engine.mode == "offline":  # not waited for: it asks the index and the reader, and a reload must not wait
-            threading.Thread(target=engine.check_examples, name="examples-check").start()
         log.info(
             "engine.ready mode=%s documents=%d passages=%d index=%s seconds=%.2f",
             engine.mode, len(documents), len(passages), index.location, time.perf_counter() - started,
@@ -333,16 +332,21 @@ class Engine:
 
     def suggested_examples(self) -> tuple[str, ...]:
         """The newest article's example questions that the engine answers (/start suggests them); all of them
-        until ``check_examples``, which an offline engine starts in the background when it opens, is done: this
-        never waits. With a language model, all of them: it reads the evidence itself, and may answer what the
-        reader would refuse."""
+        until ``start_checking_examples`` is done: this never waits. With a language model, all of them: it reads
+        the evidence itself, and may answer what the reader would refuse."""
         if self.mode == "offline" and self._answered_examples is not None:
             return self._answered_examples
         return newest(self.documents).examples
 
-    def check_examples(self) -> None:
-        """Ask the newest article's example questions; the ones the reader would refuse are no longer suggested,
-        and are logged for the newsroom to reword in the front matter."""
+    def start_checking_examples(self) -> None:
+        """Ask the newest article's example questions in the background, once (offline only; the bot's live engine
+        does this for each engine it opens): one the reader would refuse is no longer suggested, and is logged
+        for the newsroom to reword in the front matter. Not waited for: a reload must not wait on the index."""
+        if self.mode == "offline" and not self._examples_check_started.is_set():
+            self._examples_check_started.set()
+            threading.Thread(target=self._check_examples, name="examples-check").start()
+
+    def _check_examples(self) -> None:
         document = newest(self.documents)
         try:
             answered = tuple(q for q in document.examples if self.answers(q))
@@ -350,7 +354,7 @@ class Engine:
             log.info("engine.examples_unchecked doc=%s reason=%s", document.doc_id, type(exc).__name__)
             return
         if len(answered) < len(document.examples):
-            log.warning(
+            log.info(
                 "engine.examples_not_answered doc=%s not_answered=%s",
                 document.doc_id, [q for q in document.examples if q not in answered],
             )

@@ -64,6 +64,7 @@ class LiveEngine:
     ) -> None:
         self._engine: Engine | None = engine
         self._settings = engine.settings
+        engine.start_checking_examples()  # what /start suggests, ready before anyone asks
         # Every rebuild shares the loaded models: a reload loads none. Without them this holder cannot rebuild
         # (an engine handed in by a caller).
         self._embedder = embedder
@@ -124,6 +125,8 @@ class LiveEngine:
             except RagError as exc:
                 log.warning("corpus.reload_failed kept=previous error=%s", exc)
                 return False
+            if engine is not None:
+                engine.start_checking_examples()
             previous, self._engine = self._engine, engine
             self.synced_at = datetime.now(timezone.utc)
             self.reloads += 1

@@ -48,17 +48,17 @@ async def test_start_suggests_only_the_example_questions_the_engine_answers(
 ) -> None:
     settings = make_settings(tmp_path)
     (settings.corpus_dir / "eurovision.md").write_text(EUROVISION, encoding="utf-8")  # the newest article
-    with caplog.at_level(logging.INFO, logger="rag.engine"):
-        engine = open_engine(settings)  # asks the examples in the background
-        try:
-            deadline = time.monotonic() + 60  # a deadline on a loaded machine, not a speed check
-            while engine.suggested_examples() != ("Which ballad won the contest?",):
-                assert time.monotonic() < deadline, engine.suggested_examples()
-                await asyncio.sleep(0.05)
-            async with in_process_bot(settings, engine) as bot:
+    engine = open_engine(settings)
+    try:
+        with caplog.at_level(logging.INFO, logger="rag.engine"):
+            async with in_process_bot(settings, engine) as bot:  # its live engine asks the examples, in the background
+                deadline = time.monotonic() + 60  # a deadline on a loaded machine, not a speed check
+                while engine.suggested_examples() != ("Which ballad won the contest?",):
+                    assert time.monotonic() < deadline, engine.suggested_examples()
+                    await asyncio.sleep(0.05)
                 [start] = await bot.replies(bot.updates.private_message("/start"))
-        finally:
-            engine.close()
+    finally:
+        engine.close()
 
     start = parse_telegram_html(start)
     assert "Try asking:\n• Which ballad won the contest?\n\n" in start

@@ -262,6 +262,7 @@ def test_with_a_model_start_suggests_every_example_question(
     try:
         assert engine.mode == "llm"
         assert not engine.answers("Who won the 2022 World Cup?")
+        engine.start_checking_examples()  # does nothing with a model
         assert engine.suggested_examples() == ("Which ballad won the contest?", "Who won the 2022 World Cup?")
     finally:
         engine.close()
