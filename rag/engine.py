@@ -10,22 +10,20 @@ import logging
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
-
-from cachetools import LRUCache
 
 from .answering import Answerer, EvidenceSearch, LLMAnswering, OfflineAnswering
 from .citations import CitationChecker
 from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
 from .embeddings import MODEL_NAME, MiniLMEmbedding, SentenceEmbedder
-from .errors import EmptyQuestionError, EngineClosedError, QuestionTooLongError, RagError
+from .errors import EmptyQuestionError, QuestionTooLongError, RagError
 from .followup import continuation_readings, read_with_context
 from .index import PassageIndex, SyncReport, server_breaker
 from .language import LanguageGuard, in_other_script
+from .lifetime import AnswerCache, ReleaseWhenIdle
 from .keyword import KeywordIndex
 from .models import Answer, Document, EngineInfo, Evidence, Passage, newest
 from .reader import AnswerabilityReader, ReaderAnswerer
@@ -60,70 +58,6 @@ def clean_question(question: str, limit: int) -> str:
     if len(text) > limit:
         raise QuestionTooLongError(len(text), limit)
     return text
-
-
-class AnswerCache:
-    """A bounded LRU of answers by question: in a group, the same question comes many times."""
-
-    def __init__(self, size: int) -> None:
-        self._answers: LRUCache[str, Answer] | None = LRUCache(maxsize=size) if size else None
-        self._lock = threading.Lock()  # the bot answers from several threads; cachetools' caches are not thread-safe
-
-    @staticmethod
-    def _key(question: str) -> str:
-        return " ".join(question.casefold().split())
-
-    def get(self, question: str) -> Answer | None:
-        if self._answers is None:
-            return None
-        with self._lock:
-            return self._answers.get(self._key(question))
-
-    def put(self, question: str, answer: Answer) -> None:
-        if self._answers is None:
-            return
-        with self._lock:
-            self._answers[self._key(question)] = answer
-
-
-class ReleaseWhenIdle:
-    """Counts the calls using what an engine owns; once closed, no call starts and the last one out releases it.
-
-    A corpus change closes the engine it replaces while questions may still be answered with it: closing
-    must neither pull the index from under them nor wait for them (a hung model would hold up the reload).
-    """
-
-    def __init__(self, release: Callable[[], None]) -> None:
-        self._release = release
-        self._lock = threading.Lock()
-        self._users = 0
-        self._closed = False
-
-    @contextmanager
-    def in_use(self) -> Iterator[None]:
-        """Hold the resources for one call; ``EngineClosedError`` once closed."""
-        with self._lock:
-            if self._closed:
-                raise EngineClosedError("the engine was closed")
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                last_out = self._closed and self._users == 0
-            if last_out:
-                self._release()
-
-    def close(self) -> None:
-        """No new call; release now, or when the last call in progress ends. Later calls do nothing."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            idle = self._users == 0
-        if idle:
-            self._release()
 
 
 def models_for(
