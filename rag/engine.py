@@ -104,7 +104,8 @@ class Engine:
         self._cache = AnswerCache(settings.answer_cache_size)
         self._lifetime = ReleaseWhenIdle(self._release)
         self._answered_examples: tuple[str, ...] | None = None  # set once the examples are checked
-        self._examples_check_started = threading.Event()
+        self._examples_check_lock = threading.Lock()
+        self._examples_check_started = False
 
     @classmethod
     def open(
@@ -276,9 +277,11 @@ class Engine:
         """Ask the newest article's example questions in the background, once (offline only; the bot's live engine
         does this for each engine it opens): one the reader would refuse is no longer suggested, and is logged
         for the newsroom to reword in the front matter. Not waited for: a reload must not wait on the index."""
-        if self.mode == "offline" and not self._examples_check_started.is_set():
-            self._examples_check_started.set()
-            threading.Thread(target=self._check_examples, name="examples-check").start()
+        with self._examples_check_lock:
+            if self.mode != "offline" or self._examples_check_started:
+                return
+            self._examples_check_started = True
+        threading.Thread(target=self._check_examples, name="examples-check").start()
 
     def _check_examples(self) -> None:
         document = newest(self.documents)
