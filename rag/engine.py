@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from .answering import Answerer, EvidenceSearch, LLMAnswering, OfflineAnswering
+from .answering import Answerer, EvidenceSearch, LLMAnswering, OfflineAnswering, Reading
 from .citations import CitationChecker
 from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
@@ -251,8 +251,11 @@ class Engine:
         """How well the best passage answers the question, as the offline answerer judges it."""
         return max((e.relevance for e in self._evidence(question)), default=0.0)
 
+    def _reading(self, question: str) -> Reading:
+        return self._search.read(clean_question(question, self.settings.max_question_chars))
+
     def _evidence(self, question: str) -> list[Evidence]:
-        return self._search.read(clean_question(question, self.settings.max_question_chars)).evidence
+        return self._reading(question).evidence
 
     def retrieve(self, question: str) -> list[Evidence]:
         """The evidence ``answer`` would use, best first (for eval and benchmarks); typos are corrected first."""
@@ -263,13 +266,13 @@ class Engine:
         """Whether the offline reader quotes a sentence for ``question``, no language model asked (it is also the
         fallback when one fails): the bot suggests only example questions that this holds for."""
         with self._lifetime.in_use():
-            return bool(self._search.read(clean_question(question, self.settings.max_question_chars)).draft)
+            return bool(self._reading(question).draft)
 
     def suggested_examples(self) -> tuple[str, ...]:
         """The newest article's example questions that the engine answers (/start suggests them); all of them
         until ``start_checking_examples`` is done: this never waits. With a language model, all of them: it reads
-        the evidence itself, and may answer what the reader would refuse."""
-        if self.mode == "offline" and self._answered_examples is not None:
+        the evidence itself, and may answer what the reader would refuse (so they are never checked)."""
+        if self._answered_examples is not None:
             return self._answered_examples
         return newest(self.documents).examples
 

@@ -20,9 +20,14 @@ class Document:
     examples: tuple[str, ...] = ()  # example questions from the front matter, for /start
 
 
+def recency(document: Document) -> tuple[bool, str]:
+    """Sort key by front-matter date (ISO dates sort as text), undated articles counting as the oldest."""
+    return (bool(document.date), document.date)
+
+
 def newest(documents: list[Document]) -> Document:
-    """The most recent article by its front-matter date (ISO dates sort as text); undated ones come last."""
-    return max(documents, key=lambda d: (bool(d.date), d.date))
+    """The most recent article: the one /start takes its example questions from."""
+    return max(documents, key=recency)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rag import Engine
+from rag.models import recency
 
 from .format import escape
 
@@ -28,7 +29,7 @@ def start_html(engine: Engine) -> str:
 def articles_html(engine: Engine, synced_at: datetime) -> str:
     """Every article with its date and number of passages, newest first."""
     counts = engine.passage_counts()
-    documents = sorted(engine.documents, key=lambda d: (bool(d.date), d.date), reverse=True)
+    documents = sorted(engine.documents, key=recency, reverse=True)
     lines = [f"<b>{len(documents)} article(s)</b>, as of {synced_at:%Y-%m-%d %H:%M} UTC:"]
     for document in documents:
         date = f" — {escape(document.date)}" if document.date else ""
