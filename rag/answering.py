@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
+import numpy as np
 from cachetools import LRUCache
 
 from .citations import CheckedAnswer, DraftSentence
@@ -82,14 +83,16 @@ class Outcome:
     mode: AnswerMode
     evidence: list[Evidence]
     note: str | None = None  # e.g. why the offline answerer stood in for the language model
+    question_vector: np.ndarray | None = None  # the English embedding retrieval searched with; None across languages
 
 
 @dataclass(frozen=True)
 class Reading:
-    """The evidence for a question, best first, and the offline answerer's draft from it."""
+    """The evidence for a question, best first, the offline answerer's draft from it, and the question's vector."""
 
     evidence: list[Evidence]
     draft: list[DraftSentence]
+    question_vector: np.ndarray | None = None
 
 
 class EvidenceSearch:
@@ -122,7 +125,8 @@ class EvidenceSearch:
                 kept = self._recent.get(text)
             if kept is not None:
                 return kept
-        reading = Reading(*self._ranker.read(text, self._retriever.retrieve(text, self._top_k).evidence))
+        retrieval = self._retriever.retrieve(text, self._top_k)
+        reading = Reading(*self._ranker.read(text, retrieval.evidence), retrieval.question_vector)
         if self._recent is not None:
             with self._lock:
                 self._recent[text] = reading
@@ -187,7 +191,7 @@ class OfflineAnswering:
         if not self.is_english(question):
             return self.across_languages(question)
         reading = self.search.read(question)
-        return self.checked(reading.draft, reading.evidence)
+        return replace(self.checked(reading.draft, reading.evidence), question_vector=reading.question_vector)
 
     def checked(self, drafts: list[DraftSentence], evidence: list[Evidence], mode: AnswerMode = "offline") -> Outcome:
         """The drafts as the checker leaves them, or the fixed refusal when no cited sentence survives."""
@@ -267,5 +271,7 @@ class LLMAnswering:
             # The reader's own words, not the translation: the model answers in their language.
             drafts = self._llm(question, reading.evidence, deadline)
         except LLMUnavailableError as exc:
-            return stood_in("answer", exc, lambda: self._offline.checked(reading.draft, reading.evidence))
-        return self._offline.checked(drafts, reading.evidence, "llm")
+            outcome = stood_in("answer", exc, lambda: self._offline.checked(reading.draft, reading.evidence))
+        else:
+            outcome = self._offline.checked(drafts, reading.evidence, "llm")
+        return replace(outcome, question_vector=reading.question_vector)

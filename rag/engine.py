@@ -245,6 +245,7 @@ class Engine:
             latency_ms=latency,
             note=outcome.note,
             evidence=outcome.evidence,
+            embedding=outcome.question_vector,
         )
 
     def _best_relevance(self, question: str) -> float:

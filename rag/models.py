@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Literal
+
+import numpy as np
 
 AnswerMode = Literal["offline", "llm", "offline-fallback"]
 
@@ -18,6 +22,11 @@ class Document:
     source: str
     text: str
     examples: tuple[str, ...] = ()  # example questions from the front matter, for /start
+
+    @cached_property
+    def version(self) -> str:
+        """A short hash of the text: tells two versions of an article apart in the question log."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
 
 
 def recency(document: Document) -> tuple[bool, str]:
@@ -76,6 +85,9 @@ class Answer:
     note: str | None = None  # e.g. why the offline answerer stood in for the LLM
     read_as: str | None = None  # a follow-up as the engine read it, with its context; None when it stood alone
     evidence: list[Evidence] = field(default_factory=list, repr=False, compare=False)
+    # The question's MiniLM vector as retrieval embedded it (the question log groups refused questions by it);
+    # None when it was searched across languages, with another model.
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``ask --json`` object."""
