@@ -189,6 +189,14 @@ class QuestionLog:
         log.prune()
         return log
 
+    @classmethod
+    def open_for_reading(cls, path: Path) -> QuestionLog | None:
+        """The log at ``path`` read-only (the report: it neither creates, prunes nor votes); None when absent."""
+        if not path.exists():
+            return None
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        return cls(connection, b"", 0)
+
     @property
     def enabled(self) -> bool:
         return self._connection is not None

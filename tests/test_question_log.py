@@ -24,7 +24,8 @@ def entry(answer_id: str, question: str = "Who negotiated the deal?", *, outcome
           asked_at: float | None = None, embedding: np.ndarray | None = None,
           passage_ids: tuple[str, ...] = ()) -> LoggedQuestion:
     return LoggedQuestion(
-        answer_id=answer_id, question=question, outcome=outcome, mode="offline", latency_ms=42.5,  # type: ignore[arg-type]
+        answer_id=answer_id, question=question, outcome=outcome,  # type: ignore[arg-type]
+        mode="offline", latency_ms=42.5,
         chat_type="group", article="an-article", article_version="v1", passage_ids=passage_ids,
         asked_at=time.time() if asked_at is None else asked_at, embedding=embedding,
     )
