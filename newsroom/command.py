@@ -71,7 +71,7 @@ def render_text(report: Report, groups: int = 10) -> str:
             lines.append("  Not in the article (grouped by meaning):")
             lines += [f"    {g.count:>4}×  {' | '.join(g.examples)}" for g in article.unanswered[:groups]]
             if len(article.unanswered) > groups:
-                lines.append(f"    … and {len(article.unanswered) - groups} more groups (--html or --json)")
+                lines.append(f"    … and {len(article.unanswered) - groups} more groups (--json)")
         for answer in article.voted_down:
             lines.append(f"  Voted down ({answer.down} down, {answer.up} up): {answer.question}")
             lines += [f"      “{c.text or c.passage_id + ' (no longer in the article)'}”" for c in answer.cited]

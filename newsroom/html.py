@@ -18,6 +18,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from .report import ArticleReport, CitedSentence, DayCount, Report, VotedDown
 
 _ANSWERED, _REFUSED = "#2b6cb0", "#dd6b20"
+_GROUPS_SHOWN = 30  # a page an editor reads to the end; --json has them all
 _STYLE = """
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;padding:1rem;color:#1a202c}
 main{max-width:48rem;margin:0 auto}
@@ -98,11 +99,13 @@ def _groups(article: ArticleReport) -> str:
     if not article.unanswered:
         return '<p class="none">Every question was answered.</p>'
     items = []
-    for group in article.unanswered:
+    for group in article.unanswered[:_GROUPS_SHOWN]:
         lead, *others = group.examples
         also = f'<br><span class="also">also: {" · ".join(escape(o) for o in others)}</span>' if others else ""
         items.append(f"<li><strong>{group.count}×</strong> {escape(lead)}{also}</li>")
-    return '<ol class="groups">' + "".join(items) + "</ol>"
+    rest = article.unanswered[_GROUPS_SHOWN:]
+    more = f"<p>… and {len(rest)} smaller groups, {sum(g.count for g in rest)} questions (--json).</p>"
+    return '<ol class="groups">' + "".join(items) + "</ol>" + (more if rest else "")
 
 
 def _quote(sentence: CitedSentence) -> str:

@@ -28,6 +28,7 @@ from .log import LogEntry, QuestionLog
 NO_ARTICLE = "(no article)"  # questions nothing was found for: the engine had no passage to point at
 _GROUP_EXAMPLES = 3
 _VOTED_DOWN_SHOWN = 20
+_DAY_S = 86400
 
 
 @dataclass(frozen=True)
@@ -200,13 +201,18 @@ def _article_report(
 
 
 def _days(entries: list[LogEntry]) -> list[DayCount]:
-    asked: dict[str, int] = defaultdict(int)
-    refused: dict[str, int] = defaultdict(int)
-    for entry in entries:
-        day = datetime.fromtimestamp(entry.question.asked_at, timezone.utc).date().isoformat()
-        asked[day] += 1
-        refused[day] += is_unanswered(entry)
-    return [DayCount(day, asked[day], refused[day]) for day in sorted(asked)]
+    """Questions and unanswered ones per UTC day, days without questions left out."""
+    if not entries:
+        return []
+    day = (np.array([e.question.asked_at for e in entries]) // _DAY_S).astype(np.int64)
+    unanswered = np.array([is_unanswered(e) for e in entries])
+    days, index = np.unique(day, return_inverse=True)
+    asked = np.bincount(index)
+    refused = np.bincount(index, weights=unanswered)
+    return [
+        DayCount(datetime.fromtimestamp(int(d) * _DAY_S, timezone.utc).date().isoformat(), int(a), int(r))
+        for d, a, r in zip(days, asked, refused)
+    ]
 
 
 def _outcomes(entries: list[LogEntry]) -> dict[str, int]:

@@ -336,7 +336,6 @@ def report(
     latency, the questions the article does not answer grouped by meaning, and the answers voted down."""
     from newsroom.command import ReportError, load_report, parse_since, render_text  # the newsroom's, beside rag
     from newsroom.export import export_questions, write_export
-    from newsroom.html import render_html
 
     settings = _setup(verbose)
     try:
@@ -346,6 +345,8 @@ def report(
     except RagError as exc:
         _fail_with(exc)
     if html is not None:
+        from newsroom.html import render_html  # matplotlib: loaded only for a page
+
         html.write_text(render_html(loaded.report), encoding="utf-8")
     if export is not None:
         questions = export_questions(loaded.entries)
