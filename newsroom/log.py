@@ -49,6 +49,9 @@ Outcome = Literal["answered", "refused", "error", "fallback"]
 VoteResult = Literal["recorded", "changed", "unknown"]
 
 _SCHEMA = """
+PRAGMA journal_mode=WAL;
+-- FULL: a commit survives a power cut too, not only a killed process (one sync per question).
+PRAGMA synchronous=FULL;
 CREATE TABLE IF NOT EXISTS questions (
     answer_id TEXT PRIMARY KEY,     -- the caller's id of the answer message: what a vote names
     question TEXT NOT NULL,
@@ -191,9 +194,6 @@ class QuestionLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit survives a power cut too, not only a killed process; a row is written once per answer.
-            connection.execute("PRAGMA synchronous=FULL")
             connection.executescript(_SCHEMA)
         except sqlite3.Error:
             connection.close()
