@@ -180,6 +180,8 @@ class QuestionLog:
         """Open (or create) the log at ``path`` (the secret goes beside it) and prune what retention lets go.
 
         ``retention_days=0`` turns it off: nothing is kept, and a log kept before is deleted with its secret.
+        A log that cannot be opened (DATA_DIR read-only or full, a damaged file) is off too, with one error line:
+        the bot answers without it.
         """
         if retention_days < 0:
             raise ValueError("retention_days must be 0 (off) or more")
@@ -191,14 +193,19 @@ class QuestionLog:
                 stale.unlink()
             logger.info("question_log.off removed_files=%d", len(removed))
             return cls(None, b"", 0)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         try:
-            connection.executescript(_SCHEMA)
-        except sqlite3.Error:
-            connection.close()
-            raise
-        log = cls(connection, _load_secret(secret_path), retention_days)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            try:
+                connection.executescript(_SCHEMA)
+                secret = _load_secret(secret_path)
+            except (OSError, ValueError, sqlite3.Error):
+                connection.close()
+                raise
+        except (OSError, ValueError, sqlite3.Error) as err:  # the bot answers on; the operator reads why
+            logger.error("question_log.unavailable path=%s error=%s: questions are not logged", path, err)
+            return cls(None, b"", 0)
+        log = cls(connection, secret, retention_days)
         log.prune()
         return log
 
