@@ -344,14 +344,17 @@ def report(
         _fail(str(exc), 2)
     except RagError as exc:
         _fail_with(exc)
-    if html is not None:
-        from newsroom.html import render_html  # matplotlib: loaded only for a page
+    try:
+        if html is not None:
+            from newsroom.html import render_html  # matplotlib: loaded only for a page
 
-        html.write_text(render_html(loaded.report), encoding="utf-8")
-    if export is not None:
-        questions = export_questions(loaded.entries)
-        write_export(export, questions)
-        errors.print(f"{len(questions)} questions written to {escape(str(export))} (facts left for an editor).")
+            html.write_text(render_html(loaded.report), encoding="utf-8")
+        if export is not None:
+            questions = export_questions(loaded.entries)
+            write_export(export, questions)
+            errors.print(f"{len(questions)} questions written to {escape(str(export))} (facts left for an editor).")
+    except OSError as exc:
+        _fail(f"Cannot write {exc.filename}: {exc.strerror}")
     if as_json:
         sys.stdout.write(json.dumps(loaded.report.to_json(), ensure_ascii=False) + "\n")
     elif html is None and export is None:

@@ -101,10 +101,12 @@ def test_the_export_is_a_question_file_eval_reads(report_env: Settings, tmp_path
     assert refused and all(r["correct"] for r in refused)  # the engine still refuses what it refused
 
 
-def test_no_log_and_a_bad_period_are_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_no_log_a_bad_period_and_an_unwritable_file_are_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                     report_env: Settings) -> None:
     bad = runner.invoke(app, ["report", "--since", "last tuesday"])
     assert bad.exit_code == 2 and "--since" in bad.output and "Traceback" not in bad.output
+    unwritable = runner.invoke(app, ["report", "--html", str(tmp_path / "no-such-folder" / "r.html")])
+    assert unwritable.exit_code == 1 and "Cannot write" in unwritable.output
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "empty"))
     missing = runner.invoke(app, ["report"])
     assert missing.exit_code == 2 and "No question log" in missing.output
