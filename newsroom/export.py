@@ -22,6 +22,7 @@ from .report import is_unanswered, iso
 def export_questions(entries: list[LogEntry]) -> list[dict[str, Any]]:
     """One eval question per distinct wording that was refused or voted down, most asked first."""
     found: dict[str, dict[str, Any]] = {}
+    last_asked: dict[str, float] = {}
     for entry in entries:
         logged = entry.question
         source = "refused" if is_unanswered(entry) else "voted_down" if entry.down > entry.up else None
@@ -39,11 +40,13 @@ def export_questions(entries: list[LogEntry]) -> list[dict[str, Any]]:
                 "source": source,
                 "article": logged.article,
                 "asked": 1,
-                "last_asked": iso(logged.asked_at),
             }
+            last_asked[key] = logged.asked_at
         else:
             item["asked"] += 1
-            item["last_asked"] = max(item["last_asked"], iso(logged.asked_at))
+            last_asked[key] = max(last_asked[key], logged.asked_at)
+    for key, item in found.items():
+        item["last_asked"] = iso(last_asked[key])
     return sorted(found.values(), key=lambda item: (-item["asked"], item["id"]))
 
 

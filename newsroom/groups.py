@@ -80,14 +80,18 @@ def group_questions(
     if not questions:
         return []
     wordings: dict[str, int] = {}
+    exact: dict[str, int] = {}  # most repeats are the very same string: normalised once
     first_of: list[int] = []
     asking_wording = np.empty(len(questions), dtype=np.int64)
     for n, question in enumerate(questions):
-        key = same_wording(question)
-        if key not in wordings:
-            wordings[key] = len(first_of)
-            first_of.append(n)
-        asking_wording[n] = wordings[key]
+        wording = exact.get(question)
+        if wording is None:
+            key = same_wording(question)
+            if key not in wordings:
+                wordings[key] = len(first_of)
+                first_of.append(n)
+            wording = exact[question] = wordings[key]
+        asking_wording[n] = wording
     weights = np.bincount(asking_wording, minlength=len(first_of)).astype(np.float32)
     unique = np.asarray(vectors, dtype=np.float32)[first_of]
     unique /= np.maximum(np.linalg.norm(unique, axis=1, keepdims=True), 1e-12)
