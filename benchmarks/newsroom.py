@@ -152,12 +152,13 @@ def bcubed(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return float(np.mean(both / same_predicted.sum(axis=1))), float(np.mean(both / same_truth.sum(axis=1)))
 
 
-def _grouping_figures(vectors: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
+def _grouping_figures(name: str, vectors: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
     predicted = group_labels(vectors, np.ones(len(vectors), dtype=np.float32))
     precision, recall = bcubed(predicted, truth)
     return {
-        "questions": len(truth), "true_groups": len(set(truth.tolist())), "groups": int(predicted.max()) + 1,
-        "precision": Figure.of([precision], "").to_json(), "recall": Figure.of([recall], "").to_json(),
+        f"{name}_questions": len(truth), f"{name}_true_groups": len(set(truth.tolist())),
+        f"{name}_groups": int(predicted.max()) + 1,
+        f"{name}_precision": Figure.of([precision], "").to_json(), f"{name}_recall": Figure.of([recall], "").to_json(),
     }
 
 
@@ -165,12 +166,12 @@ def bench_grouping(ctx: BenchContext) -> dict[str, Any]:
     embedder = MiniLMEmbedding(threads=ctx.settings.embedding_threads, model_dir=ctx.settings.model_dir)
     rows = [json.loads(line) for line in PARAPHRASES.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = [q for row in rows for q in row["questions"]]
-    result = {"paraphrases": _grouping_figures(
-        embedder.embed(texts), np.array([row["group"] for row in rows for _ in row["questions"]])
-    )}
+    result = _grouping_figures(
+        "paraphrases", embedder.embed(texts), np.array([row["group"] for row in rows for _ in row["questions"]])
+    )
     if SQUAD_QUESTIONS.exists():
         squad = [json.loads(line) for line in SQUAD_QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
-        result["squad_by_article"] = _grouping_figures(
-            embedder.embed([q["question"] for q in squad]), np.array([q["article"] for q in squad])
+        result |= _grouping_figures(
+            "squad_by_article", embedder.embed([q["question"] for q in squad]), np.array([q["article"] for q in squad])
         )
     return result
