@@ -20,14 +20,14 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from .engine import Engine, clean_question
-from .errors import RagError
-from .corpus import ProgressCallback
-from .live import LiveEngine, watch_corpus
-from .evaluate import evaluate, load_questions
-from .evaluate_conversations import evaluate_conversations, is_conversation_file, load_conversations
-from .models import Answer
-from .settings import Settings, describe_validation_error
+from rag.corpus import ProgressCallback
+from rag.engine import Engine, clean_question
+from rag.errors import RagError
+from rag.evaluation.conversations import evaluate_conversations, is_conversation_file, load_conversations
+from rag.evaluation.questions import evaluate, load_questions
+from rag.live import LiveEngine, watch_corpus
+from rag.models import Answer
+from rag.settings import Settings, describe_validation_error
 
 app = typer.Typer(help="Answer questions about news articles, citing the sentences used.", no_args_is_help=True)
 console = Console()
@@ -279,7 +279,7 @@ def _print_summary(summary: dict[str, object]) -> None:
 
 def _eval_squad(settings: Settings, directory: Path, as_json: bool) -> None:
     """Each article of the sample indexed alone, every question asked, scored as the sample's README says."""
-    from .evaluate_squad import evaluate_squad
+    from rag.evaluation.squad import evaluate_squad
 
     try:
         with console.status("Indexing each article alone and asking its questions…") if not as_json else nullcontext():
@@ -347,6 +347,3 @@ def serve() -> None:
 
     bot.main()
 
-
-if __name__ == "__main__":
-    app()
