@@ -16,7 +16,7 @@ from typing import Any
 from rag.corpus import load_documents
 from rag.embeddings import MiniLMEmbedding
 from rag.engine import Engine
-from rag.evaluate import contains_evidence
+from rag.evaluation.questions import contains_evidence
 from rag.reader import AnswerabilityReader
 
 from .context import BenchContext

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rag.corpus import load_documents
 from rag.engine import Engine
-from rag.evaluate import EvalQuestion, load_questions
+from rag.evaluation.questions import EvalQuestion, load_questions
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -123,7 +123,7 @@ def bench_report(ctx: BenchContext) -> dict[str, Any]:
         for _ in range(runs):  # the command as an editor runs it: a new process, every output at once
             started, cpu_before = time.perf_counter(), _children_cpu_s()
             subprocess.run(
-                [sys.executable, "-m", "rag.cli", "report", "--json", "--html", str(Path(tmp) / "r.html"),
+                [sys.executable, "-m", "exchange_bot", "report", "--json", "--html", str(Path(tmp) / "r.html"),
                  "--export", str(Path(tmp) / "r.jsonl")],
                 env=child_env(settings, PYTHONPATH=child_pythonpath()), check=True, capture_output=True, timeout=300,
             )

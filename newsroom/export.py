@@ -1,5 +1,5 @@
 """Readers' questions as an evaluation set: the refused and the voted-down ones, in the JSONL format
-``exchange-bot eval --questions`` reads (rag.evaluate.load_questions; shared/eval/README.md).
+``exchange-bot eval --questions`` reads (rag.evaluation.questions.load_questions; shared/eval/README.md).
 
 The expected facts and evidence are left blank for an editor to fill. ``answerable`` is the bot's own verdict to
 be checked: false for a refused question (set it true, with facts, when the article does say it), true for a

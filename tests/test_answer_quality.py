@@ -1,4 +1,4 @@
-"""Answer quality of the offline engine, scored by the project's eval harness (``rag.evaluate``).
+"""Answer quality of the offline engine, scored by the project's eval harness (``rag.evaluation``).
 
 English questions are answered offline by the learned reader (``rag.reader``).
 The shared sample (``qa.jsonl``) and our own held-out sets (``paraphrases.jsonl``:
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from rag import Engine
-from rag.evaluate import EvalReport, evaluate, load_questions
+from rag.evaluation.questions import EvalReport, evaluate, load_questions
 from tests.conftest import QA_FILE, load_questions as require_questions
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -93,13 +93,14 @@ def test_variants_change_names_numbers_and_places_but_not_the_seed() -> None:
 
 
 def _console_script(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """`exchange-bot` as pip installs it: a script in a folder of its own, and only the library importable."""
+    """`exchange-bot` as pip installs it: a script in a folder of its own, and only what the wheel holds importable."""
     site, scripts = tmp_path / "site", tmp_path / "bin"
     site.mkdir()
     scripts.mkdir()
-    (site / "rag").symlink_to(ROOT / "rag")
+    for installed in ("rag", "telegram_bot", "exchange_bot", "bot.py"):
+        (site / installed).symlink_to(ROOT / installed)
     script = scripts / "exchange-bot"
-    script.write_text("from rag.cli import app\n\napp()\n", encoding="utf-8")
+    script.write_text("from exchange_bot.cli import app\n\napp()\n", encoding="utf-8")
     return script, os.environ | {"PYTHONPATH": str(site)}
 
 

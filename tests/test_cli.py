@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.cli import app
+from exchange_bot.cli import app
 from tests.conftest import CORPUS, EUROVISION, QA_FILE, OpenEngine, make_settings
 
 runner = CliRunner()
@@ -148,6 +148,17 @@ def test_installed_console_script_answers_offline(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["grounded"] and "390" in payload["answer"]
+
+
+def test_python_m_exchange_bot_serves_the_bot_and_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
+    """`python -m exchange_bot serve` is `exchange-bot serve`, which is `python bot.py`: installed, from any folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "TELEGRAM_"))}
+    env |= {"CORPUS_DIR": str(CORPUS), "DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "exchange_bot", "serve"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()  # one line, so no traceback
+    assert "TELEGRAM_BOT_TOKEN" in line and "@BotFather" in line
 
 
 def test_bench_command_prints_one_json_object_for_the_named_sections(indexed_cli_env: dict[str, str]) -> None:

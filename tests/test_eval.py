@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.evaluate import EvalQuestion, load_questions, score_question
+from rag.evaluation.questions import EvalQuestion, load_questions, score_question
 from rag.models import Answer, Citation
 
 QUOTE = "This exchange involved 390 individuals, including servicemen and civilians."

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.embeddings import MiniLMEmbedding
-from rag.evaluate_squad import contains_answer, evaluate_squad, normalise
+from rag.evaluation.squad import contains_answer, evaluate_squad, normalise
 from rag.reader import AnswerabilityReader
 from tests.conftest import ROOT, make_settings
 

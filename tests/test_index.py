@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rag import Answer, Engine, IndexUnreachableError
-from rag.cli import app
+from exchange_bot.cli import app
 from rag.index import collection_name
 from tests.conftest import ChromaServer, OpenEngine, free_port, make_settings
 

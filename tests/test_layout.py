@@ -1,5 +1,6 @@
-"""The boundaries of the source tree, read with ``ast`` (nothing is imported): what ``rag/`` may import,
-that its modules import each other without a loop, and how long a source file may grow.
+"""The boundaries of the source tree, read with ``ast`` (nothing is imported): what each part of the checkout may
+import of the others (``WALLS``), that the library's modules import each other without a loop, and how long a
+source file may grow.
 
 What counts as an import:
 
@@ -10,8 +11,8 @@ What counts as an import:
 - importing ``rag.x`` is an edge to ``rag.x``, not to the package ``rag`` (Python runs ``rag/__init__.py`` first
   whatever the module, so counting it would make every module of the package a loop with ``__init__``).
 
-Imports inside functions count for the loop check too: a lazy import hides a loop from the interpreter, not
-from the design.
+Imports inside functions count for the walls and the loop check alike: a lazy import hides a dependency from
+the interpreter, not from the design.
 """
 
 from __future__ import annotations
@@ -25,12 +26,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = "rag"
 ADAPTER = "telegram_bot"  # the Telegram adapter's package; bot.py is its entry point
+APP = "exchange_bot"  # the `exchange-bot` command line, on top of all the others
+NEWSROOM = "newsroom"  # the question log and the report: beside the library, read by the bot and the app
 MAX_LINES = 400
 
-# The command line is the one place in rag/ that starts what lives beside the library: `exchange-bot serve`
-# runs the bot, `exchange-bot bench` the checkout's benchmarks and `exchange-bot report` the newsroom's report.
-# All import lazily, inside the command.
-ENTRY_POINT_IMPORTS = {("rag.cli", "bot"), ("rag.cli", "benchmarks"), ("rag.cli", "newsroom")}
+# What each part of the checkout may import of the other top-level modules and packages of the checkout (the
+# library alone may import none of them); whatever else it imports comes from outside the checkout.
+WALLS = {
+    LIBRARY: set(),
+    APP: {LIBRARY, ADAPTER, NEWSROOM, "bot", "benchmarks"},  # `serve` starts bot.py; `bench` the benchmarks/
+    NEWSROOM: {LIBRARY},
+}
 
 @dataclass(frozen=True)
 class Import:
@@ -45,8 +51,12 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _package_modules(package: str) -> dict[str, Path]:
+    return {_module_name(path): path for path in sorted((ROOT / package).rglob("*.py"))}
+
+
 def _library_modules() -> dict[str, Path]:
-    return {_module_name(path): path for path in sorted((ROOT / LIBRARY).rglob("*.py"))}
+    return _package_modules(LIBRARY)
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -80,16 +90,30 @@ def _imports(module: str, path: Path, known: set[str]) -> Iterator[Import]:
     yield from visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), False)
 
 
-def _library_imports() -> list[Import]:
-    modules = _library_modules()
+def _package_imports(package: str) -> list[Import]:
+    modules = _package_modules(package)
     return [i for name, path in modules.items() for i in _imports(name, path, set(modules))]
 
 
-def _beside_the_library() -> set[str]:
-    """Top-level modules and packages of the checkout other than the library: the bot, tests, benchmarks, …"""
+def _library_imports() -> list[Import]:
+    return _package_imports(LIBRARY)
+
+
+def _checkout_parts() -> set[str]:
+    """The top-level modules and packages of the checkout: the library, the bot, the app, tests, benchmarks, …"""
     names = {p.stem for p in ROOT.glob("*.py")}
     names |= {p.parent.name for p in ROOT.glob("*/__init__.py")}
-    return (names | {"bot", ADAPTER, "tests", "benchmarks"}) - {LIBRARY}
+    return names | {LIBRARY, "bot", ADAPTER, APP, "tests", "benchmarks"}
+
+
+def _crossings(package: str, imports: list[Import], parts: set[str]) -> list[str]:
+    """The imports of ``package`` that reach a part of the checkout its wall does not let it import."""
+    allowed = WALLS[package] | {package}
+    return [
+        f"{i.importer} imports {i.target} (line {i.line}{', inside a function' if i.lazy else ''})"
+        for i in imports
+        if (top := i.target.split(".")[0]) in parts and top not in allowed
+    ]
 
 
 def _source_files() -> list[Path]:
@@ -121,19 +145,37 @@ def test_the_reader_resolves_relative_lazy_and_type_only_imports(tmp_path: Path)
     known = {"rag.models", "rag.index", "rag.live", "rag.settings"}
     found = {(i.target, i.lazy) for i in _imports("rag.engine", source, known)}
     assert found == {("typing", False), ("rag.models", False), ("rag.index", False), ("rag.settings", False), ("bot", True)}
-    assert {"rag", "rag.engine", "rag.cli"} <= set(_library_modules())
+    assert {"rag", "rag.engine", "rag.evaluation", "rag.evaluation.squad"} <= set(_library_modules())
+
+
+def test_a_crossing_is_found_lazy_or_not(tmp_path: Path) -> None:
+    source = tmp_path / "engine.py"
+    source.write_text("import rag.models\nimport benchmarks.cli\ndef serve():\n    import bot\n", encoding="utf-8")
+    imports = list(_imports("rag.engine", source, {"rag.models"}))
+    parts = {LIBRARY, "bot", "benchmarks"}
+    assert _crossings(LIBRARY, imports, parts) == [
+        "rag.engine imports benchmarks.cli (line 2)", "rag.engine imports bot (line 4, inside a function)",
+    ]
+    assert _crossings(APP, imports, parts) == []  # the app may start the bot and the benchmarks
 
 
 def test_the_library_imports_nothing_beside_it() -> None:
-    beside = _beside_the_library()
-    assert {"bot", ADAPTER, "tests", "benchmarks"} <= beside and LIBRARY not in beside
-    wrong = [
-        f"{i.importer} imports {i.target} (line {i.line})"
-        for i in _library_imports()
-        if (top := i.target.split(".")[0]) in beside
-        if not (i.lazy and (i.importer, top) in ENTRY_POINT_IMPORTS)
-    ]
-    assert not wrong, "rag/ must not depend on the bot, the tests or the benchmarks:\n" + "\n".join(wrong)
+    parts = _checkout_parts()
+    assert {"bot", ADAPTER, APP, "tests", "benchmarks"} <= parts
+    wrong = _crossings(LIBRARY, _library_imports(), parts)
+    assert not wrong, "rag/ must not depend on the bot, the app, the tests or the benchmarks, lazily or not:\n" + (
+        "\n".join(wrong)
+    )
+
+
+def test_the_app_imports_only_what_it_runs() -> None:
+    wrong = _crossings(APP, _package_imports(APP), _checkout_parts())
+    assert not wrong, f"{APP}/ may import only {sorted(WALLS[APP])} of the checkout:\n" + "\n".join(wrong)
+
+
+def test_the_newsroom_reads_only_the_library() -> None:
+    wrong = _crossings(NEWSROOM, _package_imports(NEWSROOM), _checkout_parts())
+    assert not wrong, f"{NEWSROOM}/ may import only {sorted(WALLS[NEWSROOM])} of the checkout:\n" + "\n".join(wrong)
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -189,10 +231,17 @@ def test_no_source_file_grows_past_the_limit() -> None:
 
 
 def test_every_top_level_module_is_installed() -> None:
-    """A bot module missing from pyproject's py-modules or packages imports in a checkout and fails in an installed bot."""
-    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    """A module missing from pyproject's py-modules or packages imports in a checkout and fails once installed: the
+    packages the bot needs and the `exchange-bot` script's, each with its sub-packages (setuptools adds none itself)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    setuptools = pyproject["tool"]["setuptools"]
     assert {path.stem for path in ROOT.glob("*.py")} - set(setuptools["py-modules"]) == set()
     packages = {init.parent.name for init in ROOT.glob("*/__init__.py")}
-    bot = {"bot": ROOT / "bot.py"} | {_module_name(path): path for path in sorted((ROOT / ADAPTER).rglob("*.py"))}
+    bot = {"bot": ROOT / "bot.py"} | _package_modules(ADAPTER)
     needed = {i.target.split(".")[0] for name, path in bot.items() for i in _imports(name, path, set(bot))} & packages
-    assert {LIBRARY, ADAPTER} <= needed and needed - set(setuptools["packages"]) == set()
+    assert {LIBRARY, ADAPTER} <= needed
+    assert pyproject["project"]["scripts"]["exchange-bot"] == f"{APP}.cli:app"
+    needed.add(APP)
+    with_subpackages = {_module_name(init) for package in needed for init in (ROOT / package).rglob("__init__.py")}
+    assert LIBRARY + ".evaluation" in with_subpackages
+    assert with_subpackages - set(setuptools["packages"]) == set()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from newsroom.log import LoggedQuestion, QuestionLog, question_log_path
 from rag import Settings
-from rag.cli import app
+from exchange_bot.cli import app
 from tests.conftest import OpenEngine, make_settings
 
 runner = CliRunner()

@@ -45,7 +45,7 @@ def _in_namespace(script: str, data_dir: Path, corpus: Path = CORPUS) -> subproc
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "TELEGRAM_"))}
     env |= {
         "CORPUS_DIR": str(corpus), "DATA_DIR": str(data_dir), "MULTILINGUAL_SEARCH": "false",
-        "PYTHONPATH": str(ROOT), "CLI": f"{sys.executable} -m rag.cli",
+        "PYTHONPATH": str(ROOT), "CLI": f"{sys.executable} -m exchange_bot",
     }
     return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, env=env, timeout=300)
 

@@ -36,7 +36,7 @@ from sources import load_items, write_article  # noqa: E402
 from reword import DEFAULT_WORDNET, WordNet, reword  # noqa: E402
 
 from rag.embeddings import MiniLMEmbedding  # noqa: E402
-from rag.evaluate_squad import article_engine, contains_answer  # noqa: E402
+from rag.evaluation.squad import article_engine, contains_answer  # noqa: E402
 from rag.reader import MODEL_DIR, AnswerabilityReader  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

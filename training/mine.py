@@ -26,7 +26,7 @@ from data import CALIBRATION_ARTICLES  # noqa: E402
 from sources import DROPPED_ARTICLES, write_article  # noqa: E402
 
 from rag.embeddings import MiniLMEmbedding  # noqa: E402
-from rag.evaluate_squad import article_engine, contains_answer  # noqa: E402
+from rag.evaluation.squad import article_engine, contains_answer  # noqa: E402
 from rag.reader import AnswerabilityReader  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

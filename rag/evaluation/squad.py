@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .embeddings import SentenceEmbedder
-from .engine import Engine, models_for
-from .evaluate import share
-from .reader import AnswerabilityReader
-from .settings import Settings
+from ..embeddings import SentenceEmbedder
+from ..engine import Engine, models_for
+from ..reader import AnswerabilityReader
+from ..settings import Settings
+from .questions import share
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .engine import Engine
-from .evaluate import EvalQuestion, EvalReport, QuestionResult, score_question, summarize
+from ..engine import Engine
+from .questions import EvalQuestion, EvalReport, QuestionResult, score_question, summarize
 
 
 @dataclass(frozen=True)

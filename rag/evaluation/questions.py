@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .engine import Engine
-from .models import Answer, Evidence
+from ..engine import Engine
+from ..models import Answer, Evidence
 
 
 @dataclass(frozen=True)
