@@ -31,7 +31,7 @@ async def test_start_help_about_and_an_unknown_command(settings: Settings, engin
     start = parse_telegram_html(start)
     assert start.startswith("I answer questions")
     assert "Major Prisoner Exchange Marks Diplomatic Progress in Ukraine-Russia Relations (2025-05-23)" in start
-    assert "Try asking:" in start and "Where did the swap take place?" in start  # examples from the front matter
+    assert "Try asking:" in start and "Where did the exchange take place?" in start  # examples from the front matter
     help_text = parse_telegram_html(help_text)
     assert "Privacy mode" in help_text and "/ask@ArticleAnswerBot" in help_text and "/setprivacy" in help_text
     assert "Limit: 10 questions a minute per person" in help_text
