@@ -1,7 +1,8 @@
-"""The kind of answer a question asks for, and whether a sentence offers one: for the offline cross-language path.
+"""The kind of answer a question asks for, and whether a sentence offers one: for the offline cross-language path,
+and for the check of the example questions /start suggests (``Engine.answers``).
 
-This serves rag.multilingual only. English questions are answered by the learned reader
-(rag.reader), which reads question and sentence together; the reader reads English only,
+English questions are answered by the learned reader (rag.reader), which reads question and
+sentence together, and these checks do not filter its answers; the reader reads English only,
 so a question in another language is matched to an English sentence by multilingual-e5
 alone, with no translation to check against. These checks are what that path has left:
 "how many" needs a number in the sentence, "when" a time, "where" a place, and a question

@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
+from .answer_types import answer_kind, offers_kind
 from .answering import Answerer, EvidenceSearch, LLMAnswering, OfflineAnswering, Reading
 from .citations import CitationChecker
 from .claims import known_names
@@ -264,10 +265,14 @@ class Engine:
             return self._evidence(question)
 
     def answers(self, question: str) -> bool:
-        """Whether the offline reader quotes a sentence for ``question``, no language model asked (it is also the
-        fallback when one fails): the bot suggests only example questions that this holds for."""
+        """Whether the offline reader quotes a sentence for ``question`` that holds the kind of answer it asks for
+        (a number for "how many", a place for "where": ``rag.answer_types``), no language model asked (it is also
+        the fallback when one fails): the bot suggests only example questions that this holds for. The reader
+        leans on shared words, so it may quote a sentence that shares the question's words but not its answer."""
         with self._lifetime.in_use():
-            return bool(self._reading(question).draft)
+            quoted = [sentence.text for sentence in self._reading(question).draft]
+        kind = answer_kind(question)
+        return bool(quoted) and (kind is None or any(offers_kind(kind, sentence) for sentence in quoted))
 
     def suggested_examples(self) -> tuple[str, ...]:
         """The newest article's example questions that the engine answers (/start suggests them); all of them

@@ -30,6 +30,8 @@ from tests.telegram_html import parse_telegram_html
 GROUP = -1001234567890
 # One the article answers: these tests are about the adapter, not the reader (tests/test_reader.py is).
 QUESTION = "How many people were exchanged?"
+# What its answer states: three sentences say 390, and which of them the reader quotes may differ by CPU.
+QUESTION_FACT = "390"
 
 
 @dataclass
@@ -95,10 +97,16 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def cited(call: Call) -> bool:
-    """A grounded answer: [n] markers and the Sources block (the example question is answerable)."""
-    text = visible(call)
-    return "[1]" in text and "\nSources — " in text
+def cited(call: Call, fact: str = QUESTION_FACT) -> bool:
+    """The reply is a grounded answer that states ``fact`` (by default, QUESTION's): see ``states``."""
+    return states(visible(call), fact)
+
+
+def states(text: str, fact: str = QUESTION_FACT) -> bool:
+    """``text``, as the reader sees it, is a grounded answer that states ``fact``: [n] markers and the fact above
+    the Sources block, and that block (a sentence sharing the question's words but not its answer fails)."""
+    answer, sources, _ = text.partition("\nSources — ")
+    return "[1]" in answer and fact in answer and bool(sources)
 
 
 def visible(call: Call) -> str:

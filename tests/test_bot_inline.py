@@ -5,7 +5,7 @@ passage behind a citation shown from its button or /source.
 from __future__ import annotations
 
 from tests.telegram_html import parse_telegram_html
-from tests.telegram_loopback import QUESTION, Harness, harness, visible  # noqa: F401 - harness is a fixture
+from tests.telegram_loopback import QUESTION, Harness, cited, harness, states, visible  # noqa: F401 - harness is a fixture
 
 
 def test_inline_query_offers_the_cited_answer(harness: Harness) -> None:
@@ -17,7 +17,7 @@ def test_inline_query_offers_the_cited_answer(harness: Harness) -> None:
     content = result["input_message_content"]
     assert content["parse_mode"] == "HTML"
     text = parse_telegram_html(content["message_text"])
-    assert text.startswith(f"❓ {QUESTION}") and "[1]" in text and "Sources" in text
+    assert text.startswith(f"❓ {QUESTION}") and states(text)
 
 
 def test_inline_answer_refused_as_html_is_offered_as_plain_text(harness: Harness) -> None:
@@ -28,12 +28,13 @@ def test_inline_answer_refused_as_html_is_offered_as_plain_text(harness: Harness
 
     content = call.params["results"][0]["input_message_content"]
     assert "parse_mode" not in content and content["message_text"].startswith(f"❓ {QUESTION}")
-    assert "<b>" not in content["message_text"] and "Sources" in content["message_text"]
+    assert "<b>" not in content["message_text"] and states(content["message_text"])
 
 
 def test_source_button_and_source_command_show_the_passage_with_neighbours(harness: Harness) -> None:
     harness.send(harness.fake.private_message(QUESTION))
     [answer] = harness.replies()
+    assert cited(answer)
     bot_message = harness.fake.bot_messages[-1]
     button = bot_message["reply_markup"]["inline_keyboard"][0][0]
 
@@ -43,14 +44,13 @@ def test_source_button_and_source_command_show_the_passage_with_neighbours(harne
     harness.fake.wait_for_calls("answerCallbackQuery")
     sources = harness.replies(3)[1:]
     passage_id = button["callback_data"].split("|", 2)[2]
-    cited = harness.application.bot_data.engine.passage_with_context(passage_id, 0)[0].text
+    sentence = harness.application.bot_data.engine.passage_with_context(passage_id, 0)[0].text
     for reply in sources:
         assert reply.params["parse_mode"] == "HTML"
-        assert f"<b>{cited}</b>" in reply.params["text"]
+        assert f"<b>{sentence}</b>" in reply.params["text"]
         text = visible(reply)
         assert text.startswith("Source [1] — Major Prisoner Exchange")
-        assert len(text) > len(cited) + 100  # the neighbouring sentences are there too
+        assert len(text) > len(sentence) + 100  # the neighbouring sentences are there too
     harness.send(harness.fake.callback_query(bot_message, "no-longer-a-button"))
     stale = harness.fake.wait_for_calls("answerCallbackQuery", 2)[1]
     assert stale.params["text"] == "This button no longer works: ask the question again."
-    assert answer

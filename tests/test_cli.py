@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from exchange_bot.cli import app
-from tests.conftest import CORPUS, EUROVISION, QA_FILE, OpenEngine, make_settings
+from tests.conftest import CORPUS, EUROVISION, QA_FILE, OpenEngine, load_questions, make_settings
 
 runner = CliRunner()
 
@@ -89,9 +89,19 @@ def test_eval_json_reports_the_metrics(indexed_cli_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["eval", "--questions", str(QA_FILE), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    for metric in ("answer_accuracy", "citation_precision", "citation_recall", "refusal_accuracy", "hit_at_3", "mrr"):
-        assert 0.0 <= report[metric] <= 1.0
-    assert report["questions"] == len(report["results"]) > 0
+    assert {"citation_precision", "citation_recall", "hit_at_3", "mrr"} <= set(report)
+    results = report["results"]
+    assert [r["qid"] for r in results] == [q["id"] for q in load_questions()]  # every question, once, in order
+    # The figures are those of the answers printed with them: a fact missing from an answer counts as wrong.
+    facts = {q["id"]: q["facts"] for q in load_questions()}
+    answerable = [r for r in results if r["answerable"]]
+    for result in answerable:
+        options = [[fact] if isinstance(fact, str) else fact for fact in facts[result["qid"]]]
+        stated = all(any(o.casefold() in result["answer"].casefold() for o in fact) for fact in options)
+        assert result["correct"] == (stated and "[1]" in result["answer"]), result
+    assert report["answer_accuracy"] == pytest.approx(sum(r["correct"] for r in answerable) / len(answerable))
+    refused = [r for r in results if not r["answerable"]]
+    assert report["refusal_accuracy"] == pytest.approx(sum(r["correct"] for r in refused) / len(refused))
 
 
 def test_chat_answers_until_an_empty_line(indexed_cli_env: dict[str, str]) -> None:

@@ -59,7 +59,7 @@ def test_a_closed_engine_lets_go_of_its_index_and_refuses_politely(
 ) -> None:
     settings = make_settings(tmp_path, multilingual_search=True)
     engine = open_fake_engine(settings)
-    assert engine.answer(QUESTION).grounded
+    assert "Istanbul" in engine.answer(QUESTION).text
     assert any(name.endswith("chroma.sqlite3") for name in files_held_under(settings.data_dir))
 
     engine.close()

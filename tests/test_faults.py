@@ -168,6 +168,7 @@ def test_send_message_failing_with_500_for_seconds_loses_nothing(
         result = tally("sendMessage 500 for 6 s", h.fake, chats)
     assert result == Tally("sendMessage 500 for 6 s", sent=20, answered=20, duplicated=0, apologies=0)
     assert h.fake.calls_of("sendMessage", ok=False)  # the outage did happen
+    assert all(cited(c) for c in h.fake.calls_of("sendMessage", ok=True))  # answers, not apologies or excuses
     assert "send.retry method=sendMessage" in quiet_logs.text
 
 
@@ -182,6 +183,7 @@ def test_slow_bot_api_loses_nothing_to_the_connection_pool(
         result = tally("Bot API 3 s a call", h.fake, chats)
     assert result == Tally("Bot API 3 s a call", sent=30, answered=30, duplicated=0, apologies=0)
     assert "Pool timeout" not in quiet_logs.text
+    assert all(cited(c) for c in h.fake.calls_of("sendMessage", ok=True))
 
 
 def test_send_slower_than_the_read_timeout_is_neither_repeated_nor_apologised_for(
@@ -195,6 +197,7 @@ def test_send_slower_than_the_read_timeout_is_neither_repeated_nor_apologised_fo
         result = tally("sendMessage 6 s > read timeout", h.fake, chats)
     assert result == Tally("sendMessage 6 s > read timeout", sent=5, answered=5, duplicated=0, apologies=0)
     assert len(h.fake.calls_of("sendMessage")) == 5  # not one sent again
+    assert all(cited(c) for c in h.fake.calls_of("sendMessage"))
 
 
 # -- polling and abuse ----------------------------------------------------------------------------
@@ -210,6 +213,7 @@ def test_malformed_update_is_skipped_once_and_the_next_one_answered(
         result = tally("malformed update, then a valid one", h.fake, chats)
     assert result == Tally("malformed update, then a valid one", sent=1, answered=1, duplicated=0, apologies=0)
     assert quiet_logs.text.count("update.unparsable") == 1
+    assert all(cited(c) for c in h.fake.calls_of("sendMessage", ok=True))
     assert "poison-payload-marker" not in quiet_logs.text
 
 
@@ -218,9 +222,10 @@ def test_one_user_flooding_gets_the_limit_and_one_notice(settings: Settings, eng
         h.fake.enqueue_many(h.fake.private_message(f"{QUESTION} ({i})", user_id=7500) for i in range(100))
         h.fake.wait_for_calls("sendMessage", 11, timeout=30)
         h.fake.quiet_for(1.0)
-    texts = [c.params["text"] for c in h.fake.calls_of("sendMessage", ok=True)]
+    replies = h.fake.calls_of("sendMessage", ok=True)
+    texts = [c.params["text"] for c in replies]
     print(f"fault=100 messages from one user sent=100 replies={len(texts)}")
-    assert len(texts) == 11
+    assert len(texts) == 11 and sum(cited(c) for c in replies) == 10
     assert sum(t.startswith("You're asking quickly") for t in texts) == 1
 
 

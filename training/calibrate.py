@@ -153,6 +153,21 @@ def rates(scored: list[Scored], threshold: float, second_share: float, unanswera
     }
 
 
+def choose_threshold(
+    scored: list[Scored], second_share: float, unanswerable_share: float
+) -> tuple[float, dict[float, dict[str, float]]]:
+    """The threshold of best accuracy (``rates``) on a grid from 0.02 to 0.98, and the rates at every step of it.
+
+    Accuracy is flat over a wide range of thresholds, where one question more or less moves the peak: the best of
+    its running mean over +-0.1 is taken instead, the middle of the plateau rather than its noisiest edge.
+    """
+    grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
+    table = {float(t): rates(scored, float(t), second_share, unanswerable_share) for t in grid}
+    smoothed = {t: float(np.mean([v["accuracy"] for u, v in table.items() if abs(u - t) <= 0.1 + 1e-9]))
+                for t in table}
+    return max(smoothed, key=lambda t: (smoothed[t], -abs(t - 0.5))), table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train-dir", type=Path, default=ROOT.parent / "shared" / "train")
@@ -175,13 +190,7 @@ def main() -> None:
     scored = score_held_out(args.train_dir, reader, args.synthetic_share, args.reworded_share, WordNet(args.wordnet))
     if args.dump:
         args.dump.write_text("\n".join(json.dumps(s.__dict__) for s in scored) + "\n")
-    grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
-    table = {float(t): rates(scored, float(t), args.second_share, args.unanswerable_share) for t in grid}
-    # Accuracy is flat over a wide range of thresholds, where one question more or less moves the peak:
-    # take the best of its running mean over +-0.1 instead, the middle of the plateau rather than its noisiest edge.
-    smoothed = {t: float(np.mean([v["accuracy"] for u, v in table.items() if abs(u - t) <= 0.1 + 1e-9]))
-                for t in table}
-    threshold = max(smoothed, key=lambda t: (smoothed[t], -abs(t - 0.5)))
+    threshold, table = choose_threshold(scored, args.second_share, args.unanswerable_share)
     shares = {share: rates(scored, threshold, share, args.unanswerable_share) for share in (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)}
     result = {
         "threshold": threshold,
@@ -192,7 +201,7 @@ def main() -> None:
                                "unanswerable": sum(not s.answerable for s in scored)},
         "at_threshold": table[threshold],
         "second_share_trade_off": {str(k): v for k, v in shares.items()},
-        "thresholds": {str(t): table[t] for t in grid[::5]},
+        "thresholds": {str(t): rated for t, rated in list(table.items())[::5]},
     }
     (args.model_dir / "calibration.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("threshold", "held_out_questions", "at_threshold",
