@@ -83,8 +83,10 @@ class CitationChecker:
         dropped_ids = 0
         dropped: Counter[str] = Counter()
         stripped = [(_MARKER.sub("", d.text).strip(), d.passage_ids) for d in drafts]
-        # Which language a sentence is in is read from the sentence itself, never from the answerer.
-        cleaned = [(text, ids, self._in_article_language(text)) for text, ids in stripped if text]
+        # Which language a sentence is in is read from the sentence itself, never from the answerer; a quoted
+        # passage is in the article's.
+        quotes = {p.text for p in retrieved.values()}
+        cleaned = [(text, ids, text in quotes or self._in_article_language(text)) for text, ids in stripped if text]
         english_rows = {row: n for n, row in enumerate(r for r, (_, _, english) in enumerate(cleaned) if english)}
 
         @functools.cache
