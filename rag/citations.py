@@ -4,11 +4,13 @@ A draft is a list of sentences, each naming the passage ids it relies on. The
 checker keeps a sentence only when its ids were retrieved for this question and
 the cited passages support it: every number, name and negation it states appears
 in them (rag.claims), and its words overlap theirs or its meaning is close to
-theirs. A sentence shown in the reader's language is checked as shown too, not
-only through the English rendering the model gives with it: its numbers, Cyrillic
-names and negations against the source, and, when the multilingual model is
-loaded, its meaning against that rendering. Citations are renumbered in order of
-first use, so ``[n]`` always names a passage that exists.
+theirs. A sentence shown in another language is checked as shown, against the
+English sentences it cites: its numbers (digits or words), names (any script)
+and negations, then its meaning and what its numbers count, by the multilingual
+model (rag.meaning). Any English the model gives with it decides nothing; without
+the multilingual model such a sentence cannot be checked and is dropped.
+Citations are renumbered in order of first use, so ``[n]`` always names a passage
+that exists.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
 from .claims import claim_problem
 from .embeddings import SentenceEmbedder
 from .errors import MultilingualUnavailableError
+from .meaning import MeaningCheck
 from .models import Citation, Document, Evidence, Passage
 from .names import article_names
 from .text import terms
@@ -34,9 +36,6 @@ log = logging.getLogger(__name__)
 
 LEXICAL_SUPPORT = 0.5  # share of a sentence's content terms found in what it cites
 SEMANTIC_SUPPORT = 0.6  # cosine of sentence and cited passage, for paraphrases
-# multilingual-e5 of a sentence and its faithful English rendering: 0.85-0.92 on the pairs measured
-# (tests/test_citations.py); a sentence on the same topic that says something else: 0.74-0.83.
-TRANSLATION_SIMILARITY = 0.8
 _MARKER = re.compile(r"\s*\[(?:\d+|[\w:.-]+)\]")
 
 
@@ -46,8 +45,6 @@ class DraftSentence:
 
     text: str
     passage_ids: list[str] = field(default_factory=list)
-    # The same claim in the article's language, when ``text`` is in the reader's: what gets checked.
-    check_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,12 +57,6 @@ class CheckedAnswer:
     dropped_ids: int
 
 
-class SentenceMeaning(Protocol):
-    """A model that compares two sentences in any languages (rag.multilingual.E5Embedding)."""
-
-    def similarity(self, first: str, second: str) -> float: ...
-
-
 class CitationChecker:
     """Strips unknown ids and unsupported sentences from a draft."""
 
@@ -73,13 +64,17 @@ class CitationChecker:
         self,
         embedder: SentenceEmbedder,
         documents: dict[str, Document],
+        in_article_language: Callable[[str], bool],
         names: frozenset[str] = frozenset(),
-        meaning: SentenceMeaning | None = None,
+        meaning: MeaningCheck | None = None,
     ) -> None:
+        """``meaning``: the multilingual comparison, without which a sentence in another language is dropped;
+        ``in_article_language``: whether a sentence is in the articles' language (rag.language.LanguageGuard)."""
         self._embedder = embedder
         self._documents = documents
         self._names = names  # every name the articles write (rag.claims.known_names)
         self._meaning = meaning
+        self._in_article_language = in_article_language
 
     def check(self, drafts: list[DraftSentence], evidence: list[Evidence]) -> CheckedAnswer:
         """Keep what the retrieved passages support; an empty text means nothing survived."""
@@ -87,21 +82,30 @@ class CitationChecker:
         kept: list[tuple[str, list[Passage]]] = []
         dropped_ids = 0
         dropped: Counter[str] = Counter()
-        cleaned = [(_MARKER.sub("", d.text).strip(), _MARKER.sub("", d.check_text or d.text).strip(), d.passage_ids) for d in drafts]
-        cleaned = [(text, check, ids) for text, check, ids in cleaned if text and check]
+        stripped = [(_MARKER.sub("", d.text).strip(), d.passage_ids) for d in drafts]
+        # Which language a sentence is in is read from the sentence itself, never from the answerer; a quoted
+        # passage is in the article's.
+        quotes = {p.text for p in retrieved.values()}
+        cleaned = [(text, ids, text in quotes or self._in_article_language(text)) for text, ids in stripped if text]
+        english_rows = {row: n for n, row in enumerate(r for r, (_, _, english) in enumerate(cleaned) if english)}
 
         @functools.cache
         def draft_vectors() -> np.ndarray:
-            # Only a sentence that fails the lexical check needs its vector, and a quoted
+            # Only an English sentence that fails the lexical check needs its vector, and a quoted
             # sentence never does: embedding is most of the check's cost, so it waits until
-            # asked. The whole draft is still embedded as one batch, as before: the vectors
+            # asked. The English sentences are still embedded as one batch, as before: the vectors
             # of a quantized model depend slightly on what they are batched with.
-            return self._embedder.embed([check for _, check, _ in cleaned])
+            return self._embedder.embed([text for text, _, english in cleaned if english])
 
-        for row, (text, check, ids) in enumerate(cleaned):
+        for row, (text, ids, in_english) in enumerate(cleaned):
             known = [retrieved[i] for i in dict.fromkeys(ids) if i in retrieved]
             dropped_ids += len(set(ids)) - len(known)
-            problem = "no_known_id" if not known else self._problem(text, check, known, lambda row=row: draft_vectors()[row])
+            if not known:
+                problem: str | None = "no_known_id"
+            elif in_english:
+                problem = self._problem(text, known, lambda row=row: draft_vectors()[english_rows[row]])
+            else:
+                problem = self._crosslingual_problem(text, known)
             if problem:
                 dropped[problem] += 1
                 continue
@@ -133,32 +137,30 @@ class CitationChecker:
             text=" ".join(parts), citations=citations, dropped_sentences=dropped_sentences, dropped_ids=dropped_ids
         )
 
-    def _problem(self, shown: str, check: str, cited: list[Passage], vector: Callable[[], np.ndarray]) -> str | None:
-        """Why ``cited`` does not support the sentence, or None: ``shown`` is what readers see, ``check``
-        its English rendering (the same text when the sentence is shown in English)."""
+    def _problem(self, sentence: str, cited: list[Passage], vector: Callable[[], np.ndarray]) -> str | None:
+        """Why ``cited`` does not support the English ``sentence``, or None."""
         source = " ".join(p.text for p in cited)
-        names = article_names(cited)
-        problem = claim_problem(check, source, names, self._names, in_english=True)
-        if problem is None and check != shown:
-            problem = claim_problem(shown, source, names, self._names, in_english=False)
-            problem = problem or self._translation_problem(shown, check)
+        problem = claim_problem(sentence, source, article_names(cited), self._names, in_english=True)
         if problem:
             return problem
-        sentence_terms = set(terms(check))
+        sentence_terms = set(terms(sentence))
         if sentence_terms and len(sentence_terms & set(terms(source))) / len(sentence_terms) >= LEXICAL_SUPPORT:
             return None
         cited_vectors = self._embedder.embed([p.text for p in cited])
         return None if float((cited_vectors @ vector()).max()) >= SEMANTIC_SUPPORT else "meaning"
 
-    def _translation_problem(self, shown: str, english: str) -> str | None:
-        """"translation" when the shown sentence and its English rendering do not say the same thing."""
-        if self._meaning is None:
-            return None
+    def _crosslingual_problem(self, shown: str, cited: list[Passage]) -> str | None:
+        """Why ``cited`` does not support ``shown``, a sentence in another language, or None: "unchecked" when
+        the multilingual model is missing, as an English sentence nothing could compare would not be kept."""
+        source = " ".join(p.text for p in cited)
+        problem = claim_problem(shown, source, article_names(cited), self._names, in_english=False)
+        if problem or self._meaning is None:
+            return problem or "unchecked"
         try:
-            similarity = self._meaning.similarity(shown, english)
-        except MultilingualUnavailableError:
-            return None  # numbers, names and negations were still checked on the shown sentence
-        return None if similarity >= TRANSLATION_SIMILARITY else "translation"
+            return self._meaning.problem(shown, [p.text for p in cited])
+        except MultilingualUnavailableError as exc:
+            log.warning("citations.unchecked reason=%s", exc)
+            return "unchecked"
 
 
 def _with_end_punctuation(text: str) -> str:

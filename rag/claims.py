@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-from .names import cyrillic_names, matching_name
+from .names import cyrillic_names, matching_name, shown_names
+from .number_words import restated_numbers, stated_numbers
 from .text import numbers, words
 from .tokens import CYRILLIC, WordSplitter
 
@@ -91,22 +92,34 @@ def unsupported_cyrillic_names(claim: str, source_names: frozenset[str]) -> list
     return [name for name in cyrillic_names(claim) if matching_name(name, source_names) is None]
 
 
+def unsupported_shown_names(claim: str, source_names: frozenset[str], article_names: frozenset[str]) -> list[str]:
+    """Names a claim in another language writes, in any script and position, that stand for none of the source's."""
+    return [name for name in shown_names(claim, article_names) if matching_name(name, source_names) is None]
+
+
 def claim_problem(
     claim: str, source: str, source_names: frozenset[str], article_names: frozenset[str], *, in_english: bool
 ) -> str | None:
     """Why ``source`` does not back what ``claim`` asserts ("number", "name", "negation"), or None.
 
-    ``source_names``: the source's capitalised words, for names a claim writes in Cyrillic;
-    ``article_names``: every document's, for a name that opens the claim. Capitals in
-    Latin script are read as names only in English: German capitalises every noun, and Spanish writes
-    "Londres" for London, "Pekín" for Beijing.
+    ``source_names``: the source's capitalised words, for names a claim writes in another script or language;
+    ``article_names``: every document's, for a name that opens the claim. A claim in English states numbers in
+    digits or English words, and its capitals past the first word are names; one in another language (the
+    reader's, when a model answers in it) may write numbers in its own words ("двісті сімдесят"), and its names
+    are found by rag.names.shown_names.
     """
-    if not numbers(claim) <= numbers(source):
-        return "number"  # a number the cited sentence never states is invented
-    if in_english and unsupported_names(claim, source, article_names):
-        return "name"
-    if CYRILLIC.search(claim) and unsupported_cyrillic_names(claim, source_names):
-        return "name"
+    if in_english:
+        if not numbers(claim) <= numbers(source):
+            return "number"  # a number the cited sentence never states is invented
+        if unsupported_names(claim, source, article_names):
+            return "name"
+        if CYRILLIC.search(claim) and unsupported_cyrillic_names(claim, source_names):
+            return "name"
+    else:
+        if not stated_numbers(claim) <= stated_numbers(source) or restated_numbers(claim, source):
+            return "number"
+        if unsupported_shown_names(claim, source_names, article_names):
+            return "name"
     if negates(claim) and not negates(source):
         return "negation"
     return None

@@ -155,13 +155,19 @@ class Engine:
             ranker = ReaderAnswerer(reader, settings.reader_threshold)
             # Searches are kept only where answers are: with the cache off, every question is searched afresh.
             search = EvidenceSearch(retriever, ranker, spelling, settings.top_k, min(settings.answer_cache_size, 16))
+            language = LanguageGuard(spelling.known_words)
+            meaning = None
+            if crosslingual is not None or (drafter is not None and corpus_is_latin):
+                from .multilingual import meaning_check  # a model answering in the reader's language is checked in it
+
+                meaning = meaning_check(crosslingual)
             checker = CitationChecker(
-                embedder, {d.doc_id: d for d in documents}, known_names([p.text for p in passages]),
-                crosslingual.embedder if crosslingual else None,
+                embedder, {d.doc_id: d for d in documents},
+                lambda text: not corpus_is_latin or language.is_english(text),
+                known_names([p.text for p in passages]), meaning,
             )
             offline = OfflineAnswering(
-                search, checker, LanguageGuard(spelling.known_words), not_in_article(documents), corpus_is_latin,
-                crosslingual, settings.top_k,
+                search, checker, language, not_in_article(documents), corpus_is_latin, crosslingual, settings.top_k,
             )
             answerer: Answerer = LLMAnswering(drafter, offline) if drafter else offline
             on_failure.pop_all()

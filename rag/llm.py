@@ -7,7 +7,7 @@ bounded), within a time budget per answer, then raises
 ``LLMUnavailableError`` so the engine can fall back to the offline answerer. A
 circuit breaker stops asking a model that keeps failing, for a cool-down; a
 refused key (401/403) is reported as such. Its output is never trusted: the
-citation checker strips what the passages do not support.
+citation checker strips what the passages do not support, reading each sentence as the reader will see it.
 """
 
 from __future__ import annotations
@@ -117,14 +117,11 @@ class LLMDrafter:
         reply = self._invoke(self._chain, messages, "answer", deadline or self.budget_deadline())
         if not isinstance(reply, DraftAnswer) or not reply.answerable:
             return []
-        return [
-            DraftSentence(
-                s.text,
-                [labels.get(label.strip(), label) for label in s.passages],
-                check_text=s.english.strip() or None,
-            )
-            for s in reply.sentences
-        ]
+        # A sentence's English rendering is only logged: the check reads the sentence the reader sees.
+        for s in reply.sentences:
+            if s.english.strip():
+                log.debug("llm.sentence text=%r english=%r", s.text, s.english)
+        return [DraftSentence(s.text, [labels.get(label.strip(), label) for label in s.passages]) for s in reply.sentences]
 
     def translate(self, question: str, deadline: float | None = None) -> str:
         """The question in English, for retrieval; raises ``LLMUnavailableError`` like answering does."""

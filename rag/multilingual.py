@@ -15,7 +15,6 @@ one is asked for. Otherwise it says the article does not say.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from typing import Any
 
@@ -29,9 +28,11 @@ from .embeddings import CosineEmbeddingFunction
 from .errors import MultilingualUnavailableError
 from .corpus import ProgressCallback
 from .index import PassageIndex, SyncReport
+from .meaning import MeaningCheck
 from .models import Evidence, Passage
-from .names import article_names, cyrillic_names, matching_name
+from .names import article_names, cyrillic_language, cyrillic_names, matching_name
 from .settings import Settings
+from .tokens import CYRILLIC
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ DIMENSION = 384
 MIN_SIMILARITY = 0.785
 MIN_MARGIN = 0.015
 
-_UKRAINIAN = re.compile(r"[іїєґ]", re.I)
-_RUSSIAN = re.compile(r"[ыэъё]", re.I)
 
 NOTES = {
     "uk": "Статтю написано англійською, тож наводжу речення з неї, яке відповідає на ваше питання.",
@@ -58,11 +57,7 @@ REFUSAL_NOTES = {  # the refusal itself is in English: other readers need no sec
 
 def reader_language(question: str) -> str:
     """"uk", "ru", or "en" for any other language (the notes are written in these three)."""
-    if _UKRAINIAN.search(question):
-        return "uk"
-    if _RUSSIAN.search(question) or re.search(r"[а-яА-Я]", question):
-        return "ru"
-    return "en"
+    return cyrillic_language(question) if CYRILLIC.search(question) else "en"
 
 
 @register_embedding_function
@@ -94,11 +89,6 @@ class E5Embedding(CosineEmbeddingFunction):
         with self._lock:
             return np.asarray(self._e5().passage(list(texts)), dtype=np.float32)
 
-    def similarity(self, first: str, second: str) -> float:
-        """Cosine of two sentences in any languages, both read as passages (a translation pair is symmetric)."""
-        vectors = self.embed([first, second])
-        return float(vectors[0] @ vectors[1])
-
     def question_vector(self, text: str) -> np.ndarray:
         """The question's vector (e5's "query: " prefix)."""
         with self._lock:
@@ -114,6 +104,12 @@ class E5Embedding(CosineEmbeddingFunction):
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> "E5Embedding":
         return E5Embedding()
+
+
+def meaning_check(crosslingual: CrossLingualAnswerer | None) -> MeaningCheck:
+    """The check of sentences shown in the reader's language, on the multilingual search's model when it is open,
+    else on a model of its own (loaded on the first such sentence; MULTILINGUAL_SEARCH=false does not turn it off)."""
+    return MeaningCheck(crosslingual.embedder if crosslingual is not None else E5Embedding())
 
 
 def open_crosslingual(

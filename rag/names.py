@@ -4,18 +4,31 @@ A quoted sentence must name everyone the question names (rag.multilingual), and
 a claim everyone it names (rag.claims). A question or a claim in Ukrainian or
 Russian writes those names in Cyrillic, and inflects them ("Ганні", "в Берліні"),
 so they are romanized both the Ukrainian and the Russian way and compared with the
-article's names by spelling similarity; a few country names differ too much and
-are listed.
+article's names by spelling similarity (accents aside: "Volodímir" is Volodymyr);
+a few country names differ too much and are listed. A capital opens every sentence,
+so whether a sentence's first word is a name is asked of a morphological dictionary
+(pymorphy3, Ukrainian and Russian: "Путін" is a surname, "Обмін" a common noun).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Literal
+
+import pymorphy3
 
 from .models import Passage
 from .tokens import CYRILLIC, WordSplitter, without_possessive
 
 NAME_SIMILARITY = 0.7  # "stambuli" ~ "istanbul" 0.75, "zelenskoho" ~ "zelensky" 0.78; "putin" ~ "trump" 0.4
+# A sentence in Latin script that capitalises this share of its later words capitalises nouns (German):
+# there a capital does not make a name.
+NOUN_CAPITALS_SHARE = 1 / 3
+_PROPER_NOUN_TAGS = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})  # pymorphy3's (OpenCorpora) tags
+_UKRAINIAN_LETTERS = re.compile(r"[іїєґ]", re.I)
 
 _UKRAINIAN_STYLE = {"г": "h", "и": "y"}
 _RUSSIAN_STYLE = {"г": "g", "и": "i"}
@@ -29,6 +42,7 @@ _COMMON = {
 _EXONYMS = {
     "рос": "russia", "україн": "ukraine", "украин": "ukraine", "білорус": "belarus", "беларус": "belarus",
     "сша": "us", "америк": "america", "туреч": "turkey", "турц": "turkey", "німеч": "germany", "герман": "germany",
+    "bielorrus": "belarus", "biélorus": "belarus", "ucrani": "ukraine", "turquí": "turkey", "alemani": "germany",
 }
 _WORDS = WordSplitter()
 
@@ -57,16 +71,67 @@ def cyrillic_names(question: str) -> list[str]:
     return [w for w in words[1:] if w[0].isupper() and not w.isupper() and CYRILLIC.match(w)]
 
 
+def cyrillic_language(text: str) -> Literal["uk", "ru"]:
+    """Ukrainian when the text has a letter Russian lacks (і, ї, є, ґ), else Russian."""
+    return "uk" if _UKRAINIAN_LETTERS.search(text) else "ru"
+
+
 def romanized(name: str) -> set[str]:
-    """The name in Latin letters, the Ukrainian and the Russian way (or itself when already Latin)."""
+    """The name in Latin letters without accents, the Ukrainian and the Russian way (or itself when Latin)."""
     lower = name.casefold()
+    exonyms = {english for start, english in _EXONYMS.items() if lower.startswith(start)}
     if not CYRILLIC.search(lower):
-        return {lower}
+        return {"".join(ch for ch in unicodedata.normalize("NFKD", lower) if not unicodedata.combining(ch))} | exonyms
     forms = {
         "".join(style.get(ch, _COMMON.get(ch, ch)) for ch in lower) for style in (_UKRAINIAN_STYLE, _RUSSIAN_STYLE)
     }
-    forms.update(english for start, english in _EXONYMS.items() if lower.startswith(start))
-    return forms
+    return forms | exonyms
+
+
+@lru_cache(maxsize=2)
+def _morphology(language: str) -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer(lang=language)  # its dictionary ships in a package: nothing is downloaded
+
+
+def _dictionary_says_name(word: str, sentence: str) -> bool:
+    """Whether a capitalised Cyrillic word is a name by the dictionaries: the first of them (the sentence's language
+    first) that knows the word gives its readings as names at least half its weight ("Путин" is the surname
+    far more than a case of "путина"); a word neither knows is a foreign name ("Зеленский")."""
+    language = cyrillic_language(sentence)
+    for analyzer in (_morphology(language), _morphology("ru" if language == "uk" else "uk")):
+        readings = [parse for parse in analyzer.parse(word) if parse.is_known]
+        if readings:
+            as_name = sum(parse.score for parse in readings if _PROPER_NOUN_TAGS & set(parse.tag.grammemes))
+            return as_name >= sum(parse.score for parse in readings) / 2
+    return True
+
+
+def shown_names(sentence: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """The names a sentence in a language other than English writes, in any script and position.
+
+    Past the first word, a capitalised word is a name, except in Latin script in a sentence that capitalises
+    nouns too (German). The first word, capitalised anyway: in Cyrillic when the dictionaries say so; in Latin
+    script when it is one of the articles' ``known`` names, or opens a longer name ("Vladimir Putin …").
+    Words in capitals only ("США", "ONU") are abbreviations, left out.
+    """
+    words = [without_possessive(w) for w in _lettered_words(sentence)]
+    later = [w for w in words[1:] if not CYRILLIC.match(w)]
+    capitalises_nouns = bool(later) and sum(w[0].isupper() for w in later) / len(later) >= NOUN_CAPITALS_SHARE
+    capitalised = [bool(w[0].isupper() and not w.isupper()) for w in words]
+    found = []
+    for position, word in enumerate(words):
+        if not capitalised[position]:
+            continue
+        if CYRILLIC.match(word):
+            is_name = position > 0 or _dictionary_says_name(word, sentence)
+        elif position == 0:
+            opens_a_name = len(words) > 1 and capitalised[1] and not capitalises_nouns
+            is_name = word.casefold() in known or opens_a_name
+        else:
+            is_name = not capitalises_nouns or bool(CYRILLIC.search(sentence))
+        if is_name:
+            found.append(word)
+    return found
 
 
 def matching_name(name: str, known: frozenset[str]) -> str | None:

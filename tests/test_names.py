@@ -1,4 +1,4 @@
-"""Names across scripts, for questions in Ukrainian and Russian."""
+"""Names across scripts, for questions in Ukrainian and Russian and claims in any language; numbers in words."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 
 from rag import Engine
 from rag.models import Passage
-from rag.names import article_names, cyrillic_names, matching_name
+from rag.names import article_names, cyrillic_names, matching_name, shown_names
+from rag.number_words import restated_numbers, stated_numbers
 
 PASSAGES = [
     Passage("a:1", "a", 1, "Natalia, a mother, waited in northern Ukraine.", 1, "1"),
@@ -46,3 +47,50 @@ def test_offline_questions_about_someone_the_article_does_not_name_are_refused(e
     for question in ("Чи був Путін на зустрічі в Стамбулі?", "Был ли Путин на встрече в Стамбуле?"):
         assert not engine.answer(question).grounded, question
     assert "Valerii" in engine.answer("Як звати сина Ольги?").text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "names"),
+    [
+        ("Путін особисто звільнив усіх полонених.", ["Путін"]),  # a surname opening the sentence
+        ("Путин лично освободил всех пленных.", ["Путин"]),
+        ("Обмін відбувся на кордоні з Білоруссю.", ["Білоруссю"]),  # a common noun opening it is no name
+        ("Усі родини чекали.", []),
+        ("Зеленский объявил о возвращении.", ["Зеленский"]),  # no dictionary knows it: a foreign name
+        ("Президент Emmanuel Macron оголосив.", ["Emmanuel", "Macron"]),  # Latin script in a Cyrillic sentence
+        ("El presidente Vladimir Putin anunció el regreso del personal ucraniano.", ["Vladimir", "Putin"]),
+        ("Jedes Land tauschte Soldaten und Zivilisten aus.", []),  # German capitalises its nouns
+    ],
+)
+def test_names_of_a_sentence_in_another_language_are_found_in_any_script_and_position(
+    sentence: str, names: list[str]
+) -> None:
+    assert shown_names(sentence) == names
+
+
+def test_names_match_across_scripts_and_accents() -> None:
+    known = article_names(PASSAGES)
+    assert matching_name("Estambul", known) == "istanbul" and matching_name("Lávrov", known) == "lavrov"
+    assert matching_name("Putin", known) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "numbers"),
+    [
+        ("Кожна країна обміняла двісті сімдесят військових і сто двадцять цивільних.", {"270", "120"}),
+        ("Обменяли двухсот семидесяти пленных", {"270"}),  # an inflected form
+        ("Cada país intercambió doscientos setenta militares y ciento veinte civiles.", {"270", "120"}),
+        ("participaron seiscientas personas", {"600"}),  # a feminine form num2words does not write
+        ("dos mil veintidós, treinta y dos", {"2022", "32"}),
+        ("270 військових і 1,000 цивільних", {"270", "1000"}),
+        ("Un intercambio sin acuerdo; сім'я чекала.", set()),  # "un" is an article; "сім'я" is a family, not 7
+    ],
+)
+def test_numbers_are_read_in_digits_and_in_words_of_several_languages(sentence: str, numbers: set[str]) -> None:
+    assert stated_numbers(sentence) == numbers
+
+
+def test_a_number_stated_more_often_than_the_source_states_it_is_restated() -> None:
+    source = "Each country exchanged 270 military personnel and 120 civilians."
+    assert restated_numbers("270 військових і двісті сімдесят цивільних", source) == {"270"}
+    assert restated_numbers("270 військових і сто двадцять цивільних", source) == set()
