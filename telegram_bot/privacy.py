@@ -29,7 +29,9 @@ def privacy_html(retention_days: int) -> str:
         "it took, and which article and sentences it cited;\n"
         "• the kind of chat it came from (private, group or inline), never which chat;\n"
         "• 👍/👎 votes on answers, under a one-way code that names nobody and links no two of your votes.\n\n"
-        "<b>What I never keep:</b> your user id, name, username, or the chat's id or name.\n\n"
+        "<b>What I never keep</b> in it: your user id, name, username, or the chat's id or name. (So that no "
+        "question is lost in a crash, the messages Telegram delivers, with who sent them, wait in a delivery "
+        "journal for at most a day.)\n\n"
         f"<b>For how long:</b> {retention_days} days, then it is deleted. Don't write personal details into "
         "a question: its text is kept as written."
     )

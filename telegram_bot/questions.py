@@ -20,6 +20,7 @@ from pathlib import Path
 from telegram import Update
 
 from newsroom.log import LoggedQuestion, QuestionLog, VoteResult, question_log_path
+from newsroom.report import render_summary, summarize
 from rag import Answer, Engine
 
 from .journal import update_key
@@ -84,6 +85,15 @@ class QuestionRecorder:
     async def vote(self, answer_id: str, user_id: int, value: int) -> VoteResult:
         """A reader's vote on an answer; the log keeps a keyed hash of the two, never the user id."""
         return await asyncio.get_running_loop().run_in_executor(self._thread, self.log.vote, answer_id, str(user_id), value)
+
+    async def summary(self, days: int) -> str:
+        """The newsroom report's summary of the last ``days`` days, as /stats sends it."""
+        if not self.enabled:
+            return "The question log is off (QUESTION_LOG_DAYS=0): there is nothing to sum up."
+        since = time.time() - days * 24 * 3600
+        return await asyncio.get_running_loop().run_in_executor(
+            self._thread, lambda: render_summary(summarize(self.log, since))
+        )
 
     async def prune_daily(self) -> None:
         """Let questions older than the retention go, once a day, until cancelled."""
