@@ -73,9 +73,9 @@ class QuestionRecorder:
     def enabled(self) -> bool:
         return self.log.enabled
 
-    def answer_id(self, update: Update) -> str | None:
-        """The id the answer to ``update`` is logged and voted under; None with the log off."""
-        return answer_id(update, self.key) if self.enabled else None
+    def answer_id(self, update: Update) -> str:
+        """The id the answer to ``update`` is logged and voted under."""
+        return answer_id(update, self.key)
 
     async def record(self, entry: LoggedQuestion) -> None:
         """Write ``entry``, durably, without holding the event loop."""
