@@ -2,7 +2,9 @@
 
 The bot runs as its own process (``python bot.py``), exactly as deployed, so its
 start-up and its peak RSS are its own. Users send in rounds: each of the 50 sends
-one question, and the next round starts when all 50 were answered.
+one question, and the next round starts when all 50 were answered.  Runs alternate
+between the question log on (QUESTION_LOG_DAYS=30, the default: the main figures)
+and off (``log_off``), so the log's cost is a ratio taken in one run.
 """
 
 from __future__ import annotations
@@ -77,10 +79,11 @@ def _wait_ready(fake: Any, process: subprocess.Popen[bytes], started: float) -> 
     raise TimeoutError(f"the bot was not ready within {START_TIMEOUT_S:.0f} s")
 
 
-def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -> dict[str, float]:
+def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path, question_log_days: int) -> dict[str, float]:
     fake = fake_module.FakeBotAPI().start()
     env = child_env(
         ctx.settings,
+        QUESTION_LOG_DAYS=str(question_log_days),
         TELEGRAM_BOT_TOKEN=fake.token,
         TELEGRAM_BASE_URL=fake.base_url,
         USER_RATE_LIMIT=str(10**6),  # the limiter is not under test: 50 users send many questions
@@ -141,6 +144,24 @@ def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -
     }
 
 
+def _record_ms(writes: int = 200) -> dict[str, Any]:
+    """One durable ``QuestionLog.record`` (synchronous=FULL: an fsync each), in ms: what the bot's log thread spends
+    per answer while the reply goes out."""
+    from newsroom.log import LoggedQuestion, QuestionLog, question_log_path
+
+    with tempfile.TemporaryDirectory(prefix="bench-log-") as folder:
+        log = QuestionLog.open(question_log_path(Path(folder)))
+        timings = []
+        for i in range(writes):
+            entry = LoggedQuestion(f"bench{i}", "How many people were exchanged?", "answered", "offline", 30.0,
+                                   "private", "prisoner-exchange", "v1", ("prisoner-exchange:2",), time.time())
+            started = time.perf_counter()
+            log.record(entry)
+            timings.append(time.perf_counter() - started)
+        log.close()
+    return {f"p{q}_ms": round(percentile(timings, q) * 1000, 3) for q in (50, 95)}
+
+
 def bench_telegram(ctx: BenchContext) -> dict[str, Any]:
     if not BOT_SCRIPT.exists():
         raise SectionUnavailable(f"{BOT_SCRIPT} is not here")
@@ -151,12 +172,21 @@ def bench_telegram(ctx: BenchContext) -> dict[str, Any]:
     fake_module = load_fixture("telegram_fake")
     ctx.engine()  # the bot opens the existing index, as in production
     log_path = Path(tempfile.gettempdir()) / "bench-bot.log"
-    runs = [_one_run(ctx, fake_module, ctx.plan.telegram_rounds, log_path) for _ in range(ctx.plan.telegram_runs)]
+    runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+    for _ in range(ctx.plan.telegram_runs):  # interleaved, so that a noisy neighbour weighs on both alike
+        for logged in (True, False):
+            runs[logged].append(_one_run(ctx, fake_module, ctx.plan.telegram_rounds, log_path, 30 if logged else 0))
     figures: dict[str, Any] = {"users": ctx.plan.users, "messages_per_run": ctx.plan.users * ctx.plan.telegram_rounds}
     units = {"ready_s": "s", "messages_per_s": "msg/s", "p50_ms": "ms", "p95_ms": "ms", "peak_rss_mb": "MB",
              "bot_cpu_ms_per_message": "ms", "fake_api_cpu_ms_per_message": "ms"}
     for key, unit in units.items():
-        figures[key] = Figure.of((r[key] for r in runs), unit).to_json()
-    figures["failed_replies"] = int(sum(r["failed_replies"] for r in runs))
+        figures[key] = Figure.of((r[key] for r in runs[True]), unit).to_json()
+    figures["log_off"] = {key: Figure.of((r[key] for r in runs[False]), units[key]).to_json()
+                          for key in ("messages_per_s", "p50_ms", "p95_ms", "bot_cpu_ms_per_message")}
+    figures["log_throughput_ratio"] = round(
+        figures["messages_per_s"]["median"] / figures["log_off"]["messages_per_s"]["median"], 3
+    )
+    figures["question_log_record"] = _record_ms()
+    figures["failed_replies"] = int(sum(r["failed_replies"] for group in runs.values() for r in group))
     figures["bot_log"] = str(log_path)
     return figures

@@ -65,9 +65,9 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
     # For /source N; set before sending, so a /source sent as soon as the answer shows finds it.
     context.chat_data["sources"] = {c.n: c.passage_id for c in answer.citations}
     async with logged(state, entry, seconds):
-        keyboard = answer_keyboard(answer, answer_id if state.questions.enabled else None)
+        keyboard = answer_keyboard(answer, state.questions.votable(answer_id))
         sent = await send_html(message, format_answer(answer), markup=keyboard)
-    conversation.remember(message, answer, sent)
+        conversation.remember(message, answer, sent)  # a reply to the answer may come before the log's write ends
     logger.info(
         "question.answered chat_type=%s chars=%d mode=%s outcome=%s citations=%d engine_ms=%.0f total_ms=%.0f",
         message.chat.type, len(question), answer.mode, entry.outcome, len(answer.citations),
@@ -110,7 +110,7 @@ async def answer_inline(update: Update, context: BotContext, question: str) -> N
     seconds = time.perf_counter() - started
     entry = logged_answer(answer, answer_id, INLINE_CHAT_TYPE, state.engine, asked_at)
     async with logged(state, entry, seconds):
-        await offer_inline_answer(query, question, answer, answer_keyboard(answer, answer_id if state.questions.enabled else None))
+        await offer_inline_answer(query, question, answer, answer_keyboard(answer, state.questions.votable(answer_id)))
     logger.info("inline.answered mode=%s outcome=%s engine_ms=%.0f", answer.mode, entry.outcome, answer.latency_ms)
 
 

@@ -77,6 +77,10 @@ class QuestionRecorder:
         """The id the answer to ``update`` is logged and voted under."""
         return answer_id(update, self.key)
 
+    def votable(self, answer_id: str) -> str | None:
+        """The id 👍/👎 buttons carry: ``answer_id``, or None (no vote buttons) with the log off."""
+        return answer_id if self.enabled else None
+
     async def record(self, entry: LoggedQuestion) -> None:
         """Write ``entry``, durably, without holding the event loop."""
         if self.enabled:

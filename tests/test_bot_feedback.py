@@ -9,12 +9,15 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from telegram import Update
+
 from newsroom.log import LOG_FILE, LogEntry, QuestionLog, question_log_path
 from rag import Engine, Settings
 from telegram_bot.buttons import MAX_CALLBACK_BYTES
 from telegram_bot.handlers import VOTE_NOTICES
+from telegram_bot.questions import answer_id, answer_id_key
 from tests.conftest import EUROVISION, OpenEngine, make_settings
-from tests.telegram_fake import Call
+from tests.telegram_fake import Call, FakeBotAPI
 from tests.telegram_loopback import QUESTION, Harness, cited, harness, running_bot, visible  # noqa: F401 - harness is a fixture
 
 NOT_IN_ARTICLE = "What did the negotiators eat for lunch?"
@@ -199,3 +202,18 @@ def test_the_question_log_never_holds_an_id_or_a_name(settings: Settings, engine
         assert NOT_IN_ARTICLE.encode() in data  # the search does see what the log holds
         for value in (user_id, group_id, *names):
             assert not any(pattern in data for pattern in identity_bytes(value)), value
+
+
+def test_an_answer_id_is_the_same_for_a_replayed_update_and_names_no_chat() -> None:
+    fake = FakeBotAPI()
+    message = fake.private_message(QUESTION, user_id=4242)
+    key, other_key = answer_id_key(fake.token), answer_id_key("987:another-bot")
+
+    first = answer_id(Update.de_json({"update_id": 1, **message}, None), key)
+    replayed = answer_id(Update.de_json({"update_id": 1, **message}, None), key)
+    redelivered = answer_id(Update.de_json({"update_id": 9, **message}, None), key)  # Telegram's own retry
+    next_message = answer_id(Update.de_json({"update_id": 2, **fake.private_message(QUESTION, user_id=4242)}, None), key)
+
+    assert first == replayed == redelivered and first != next_message
+    assert answer_id(Update.de_json({"update_id": 1, **message}, None), other_key) != first  # keyed: no dictionary
+    assert "4242" not in first and len(first) == 16
