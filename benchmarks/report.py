@@ -36,6 +36,9 @@ def check_targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
         (f"start to ready ({ready_what})", ready, "<=", 3.0, "s"),
         (f"query p50 at {largest or '?'} docs / 1 doc", _measured(sections, "scaling", "query_p50_ratio"), "<=", 2.0, "x"),
         ("new article answered", _measured(sections, "reload", "reload_s"), "<=", 5.0, "s"),
+        (f"report on {sections.get('report', {}).get('questions', '?')} questions",
+         _measured(sections, "report", "command_s"), "<=", 10.0, "s"),
+        ("logging one question p95", _measured(sections, "report", "record_p95_ms"), "<=", 2.0, "ms"),
     ]
     targets = []
     for name, value, op, limit, unit in rows:

@@ -11,7 +11,9 @@ Sections:
 - ``llm``: what our code adds around an instant OpenAI-compatible server;
 - ``telegram``: the real bot process against the loopback Bot API, 50 users;
 - ``scaling``: build time and query p50 at 1, 100 and 1,000 generated documents;
-- ``reload``: an article written into the running corpus → the first answer citing it.
+- ``reload``: an article written into the running corpus → the first answer citing it;
+- ``report``: ``exchange-bot report`` on a generated log of 100,000 questions, and one logged question's cost;
+- ``grouping``: how pure and complete the report's groups of paraphrases are (labelled sample, SQuAD by article).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .checkout import SHARED_QUESTIONS
 from .context import BenchContext, Plan, SectionUnavailable, bench_questions
 from .latency import bench_floor, bench_latency
 from .llm import bench_llm
+from .newsroom import bench_grouping, bench_report
 from .reload import bench_reload
 from .report import check_targets
 from .scaling import bench_scaling
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 SECTIONS: dict[str, Callable[[BenchContext], dict[str, Any]]] = {
     "start": bench_start, "latency": bench_latency, "floor": bench_floor, "baseline": bench_baseline,
     "llm": bench_llm, "telegram": bench_telegram, "scaling": bench_scaling, "reload": bench_reload,
+    "report": bench_report, "grouping": bench_grouping,
 }
 SECTION_NAMES = tuple(SECTIONS)
 

@@ -42,31 +42,34 @@ def group_labels(vectors: np.ndarray, weights: np.ndarray, threshold: float = PA
         batch = order[start:start + _BATCH]
         known = len(sums)
         centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-        similarity = vectors[batch] @ centroids.T if known else np.zeros((len(batch), 0), dtype=np.float32)
-        new_sums: list[np.ndarray] = []
-        for row, item in enumerate(batch):
-            best, best_similarity = -1, -1.0
-            if known:
-                best = int(np.argmax(similarity[row]))
-                best_similarity = float(similarity[row, best])
-            if new_sums:  # groups started within this batch: few, compared one by one
-                fresh = np.stack(new_sums)
-                fresh_similarity = fresh @ vectors[item] / np.maximum(np.linalg.norm(fresh, axis=1), 1e-12)
-                candidate = int(np.argmax(fresh_similarity))
-                if fresh_similarity[candidate] > best_similarity:
-                    best, best_similarity = known + candidate, float(fresh_similarity[candidate])
-            if best_similarity >= threshold:
-                labels[item] = best
-                if best >= known:
-                    new_sums[best - known] = new_sums[best - known] + weights[item] * vectors[item]
-            else:
-                labels[item] = known + len(new_sums)
-                new_sums.append(weights[item] * vectors[item])
+        similarity = vectors[batch] @ centroids.T  # against the groups before this batch, all at once
+        best = similarity.argmax(axis=1) if known else np.zeros(len(batch), dtype=np.int64)
+        best_similarity = similarity[np.arange(len(batch)), best] if known else np.full(len(batch), -1.0)
+        # A question close enough to an earlier group joins it; the others, few, are compared one by one with
+        # the groups started within this batch.
+        close = best_similarity >= threshold
+        labels[batch[close]] = best[close]
+        fresh = np.zeros((int((~close).sum()), vectors.shape[1]), dtype=np.float32)
+        fresh_norms = np.ones(len(fresh), dtype=np.float32)
+        started = 0
+        for row in np.flatnonzero(~close):
+            item = batch[row]
+            label, score = int(best[row]), float(best_similarity[row])
+            if started:
+                fresh_similarity = fresh[:started] @ vectors[item] / fresh_norms[:started]
+                candidate = int(fresh_similarity.argmax())
+                if fresh_similarity[candidate] > score:
+                    label, score = known + candidate, float(fresh_similarity[candidate])
+            if score < threshold:
+                label = known + started
+                started += 1
+            labels[item] = label
+            if label >= known:
+                fresh[label - known] += weights[item] * vectors[item]
+                fresh_norms[label - known] = max(float(np.linalg.norm(fresh[label - known])), 1e-12)
         joined = labels[batch] < known
-        if joined.any():
-            np.add.at(sums, labels[batch][joined], weights[batch][joined, None] * vectors[batch][joined])
-        if new_sums:
-            sums = np.vstack([sums, np.stack(new_sums).astype(np.float32)])
+        np.add.at(sums, labels[batch][joined], weights[batch][joined, None] * vectors[batch][joined])
+        sums = np.vstack([sums, fresh[:started]])
     return labels
 
 
@@ -77,21 +80,26 @@ def group_questions(
     if not questions:
         return []
     wordings: dict[str, int] = {}
+    exact: dict[str, int] = {}  # most repeats are the very same string: normalised once
     first_of: list[int] = []
     asking_wording = np.empty(len(questions), dtype=np.int64)
     for n, question in enumerate(questions):
-        key = same_wording(question)
-        if key not in wordings:
-            wordings[key] = len(first_of)
-            first_of.append(n)
-        asking_wording[n] = wordings[key]
+        wording = exact.get(question)
+        if wording is None:
+            key = same_wording(question)
+            if key not in wordings:
+                wordings[key] = len(first_of)
+                first_of.append(n)
+            wording = exact[question] = wordings[key]
+        asking_wording[n] = wording
     weights = np.bincount(asking_wording, minlength=len(first_of)).astype(np.float32)
     unique = np.asarray(vectors, dtype=np.float32)[first_of]
     unique /= np.maximum(np.linalg.norm(unique, axis=1, keepdims=True), 1e-12)
     labels = group_labels(unique, weights, threshold)
+    by_label = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[by_label])) + 1
     groups = []
-    for label in range(int(labels.max()) + 1):
-        members = np.flatnonzero(labels == label)
+    for members in np.split(by_label, bounds):
         centroid = (weights[members, None] * unique[members]).sum(axis=0)
         typical = members[np.argsort(-(unique[members] @ centroid), kind="stable")]
         groups.append(QuestionGroup(

@@ -27,6 +27,8 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -47,6 +49,9 @@ Outcome = Literal["answered", "refused", "error", "fallback"]
 VoteResult = Literal["recorded", "changed", "unknown"]
 
 _SCHEMA = """
+PRAGMA journal_mode=WAL;
+-- FULL: a commit survives a power cut too, not only a killed process (one sync per question).
+PRAGMA synchronous=FULL;
 CREATE TABLE IF NOT EXISTS questions (
     answer_id TEXT PRIMARY KEY,     -- the caller's id of the answer message: what a vote names
     question TEXT NOT NULL,
@@ -144,6 +149,17 @@ def _load_secret(path: Path) -> bytes:
     return secret
 
 
+def _row(entry: LoggedQuestion) -> tuple[object, ...]:
+    """The questions table's row; the vector only where the report groups it (nothing cited, no error)."""
+    embedding = None
+    if entry.embedding is not None and not entry.passage_ids and entry.outcome != "error":
+        embedding = np.asarray(entry.embedding, dtype=np.float16).tobytes()
+    return (
+        entry.answer_id, entry.question, entry.outcome, entry.mode, float(entry.latency_ms), entry.chat_type,
+        entry.article, entry.article_version, json.dumps(list(entry.passage_ids)), float(entry.asked_at), embedding,
+    )
+
+
 def question_log_path(data_dir: Path) -> Path:
     """Where the bot writes the log and the report reads it: ``DATA_DIR/questions.sqlite3``."""
     return data_dir / LOG_FILE
@@ -164,6 +180,8 @@ class QuestionLog:
         """Open (or create) the log at ``path`` (the secret goes beside it) and prune what retention lets go.
 
         ``retention_days=0`` turns it off: nothing is kept, and a log kept before is deleted with its secret.
+        A log that cannot be opened (DATA_DIR read-only or full, a damaged file) is off too, with one error line:
+        the bot answers without it.
         """
         if retention_days < 0:
             raise ValueError("retention_days must be 0 (off) or more")
@@ -175,19 +193,29 @@ class QuestionLog:
                 stale.unlink()
             logger.info("question_log.off removed_files=%d", len(removed))
             return cls(None, b"", 0)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit survives a power cut too, not only a killed process; a row is written once per answer.
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.executescript(_SCHEMA)
-        except sqlite3.Error:
-            connection.close()
-            raise
-        log = cls(connection, _load_secret(secret_path), retention_days)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            try:
+                connection.executescript(_SCHEMA)
+                secret = _load_secret(secret_path)
+            except (OSError, ValueError, sqlite3.Error):
+                connection.close()
+                raise
+        except (OSError, ValueError, sqlite3.Error) as err:  # the bot answers on; the operator reads why
+            logger.error("question_log.unavailable path=%s error=%s: questions are not logged", path, err)
+            return cls(None, b"", 0)
+        log = cls(connection, secret, retention_days)
         log.prune()
         return log
+
+    @classmethod
+    def open_for_reading(cls, path: Path) -> QuestionLog | None:
+        """The log at ``path`` read-only (the report: it neither creates, prunes nor votes); None when absent."""
+        if not path.exists():
+            return None
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        return cls(connection, b"", 0)
 
     @property
     def enabled(self) -> bool:
@@ -198,17 +226,23 @@ class QuestionLog:
 
         A write that fails (a full disk) is logged and dropped: the log must never stop the bot answering.
         """
-        if self._connection is None:
+        self.record_many([entry])
+
+    def record_many(self, entries: list[LoggedQuestion]) -> None:
+        """``record`` for several questions in one transaction (one sync to disk): imports, generated logs."""
+        if self._connection is None or not entries:
             return
-        embedding = None
-        if entry.embedding is not None and not entry.passage_ids and entry.outcome != "error":
-            embedding = np.asarray(entry.embedding, dtype=np.float16).tobytes()
-        row = (
-            entry.answer_id, entry.question, entry.outcome, entry.mode, float(entry.latency_ms), entry.chat_type,
-            entry.article, entry.article_version, json.dumps(list(entry.passage_ids)), float(entry.asked_at),
-            embedding,
-        )
-        self._write("INSERT OR IGNORE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        rows = [_row(entry) for entry in entries]
+        with self._lock:
+            try:
+                with self._transaction() as connection:
+                    connection.executemany(
+                        "INSERT OR IGNORE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                    )
+            except sqlite3.Error as err:
+                logger.warning("question_log.write_failed questions=%d error=%s", len(rows), err)
+                return
+        self._count_write()
 
     def vote(self, answer_id: str, voter: str, value: int) -> VoteResult:
         """A reader's 👍 (+1) or 👎 (-1) on an answer: "recorded" (first vote), "changed" (replaces the reader's
@@ -252,18 +286,20 @@ class QuestionLog:
                    WHERE q.asked_at >= ? ORDER BY q.asked_at""",
                 (since,),
             ).fetchall()
-        return [
-            LogEntry(
-                LoggedQuestion(
-                    answer_id, question, outcome, mode, latency_ms, chat_type, article, version,
-                    tuple(json.loads(passage_ids)), asked_at,
-                    None if embedding is None else np.frombuffer(embedding, dtype=np.float16),
-                ),
+        ids: dict[str, tuple[str, ...]] = {}  # a log repeats a few citations many times: each is parsed once
+        entries = []
+        for (answer_id, question, outcome, mode, latency_ms, chat_type, article, version, passage_ids, asked_at,
+             embedding, up, down) in rows:
+            cited = ids.get(passage_ids)
+            if cited is None:
+                cited = ids[passage_ids] = tuple(json.loads(passage_ids))
+            vector = None if embedding is None else np.frombuffer(embedding, dtype=np.float16)
+            entries.append(LogEntry(
+                LoggedQuestion(answer_id, question, outcome, mode, latency_ms, chat_type, article, version, cited,
+                               asked_at, vector),
                 up, down,
-            )
-            for (answer_id, question, outcome, mode, latency_ms, chat_type, article, version, passage_ids, asked_at,
-                 embedding, up, down) in rows
-        ]
+            ))
+        return entries
 
     def prune(self, now: float | None = None) -> int:
         """Delete questions (and their votes) older than the retention; returns how many questions went."""
@@ -273,16 +309,13 @@ class QuestionLog:
         with self._lock:
             self._writes_since_prune = 0
             try:
-                self._connection.execute("BEGIN IMMEDIATE")
-                self._connection.execute(
-                    "DELETE FROM votes WHERE answer_id IN (SELECT answer_id FROM questions WHERE asked_at < ?)",
-                    (cutoff,),
-                )
-                pruned = self._connection.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount
-                self._connection.execute("COMMIT")
+                with self._transaction() as connection:
+                    connection.execute(
+                        "DELETE FROM votes WHERE answer_id IN (SELECT answer_id FROM questions WHERE asked_at < ?)",
+                        (cutoff,),
+                    )
+                    pruned = connection.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount
             except sqlite3.Error as err:
-                if self._connection.in_transaction:
-                    self._connection.execute("ROLLBACK")
                 logger.warning("question_log.prune_failed error=%s", err)
                 return 0
         if pruned:
@@ -295,15 +328,18 @@ class QuestionLog:
                 self._connection.close()
                 self._connection = None
 
-    def _write(self, statement: str, row: tuple[object, ...]) -> None:
-        assert self._connection is not None
-        with self._lock:
-            try:
-                self._connection.execute(statement, row)
-            except sqlite3.Error as err:
-                logger.warning("question_log.write_failed error=%s", err)
-                return
-        self._count_write()
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One explicit transaction (the connection autocommits each statement otherwise); call with the lock held."""
+        connection = self._connection
+        assert connection is not None
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
     def _count_write(self) -> None:
         self._writes_since_prune += 1

@@ -22,12 +22,13 @@ from rag.corpus import SentenceSplitter, load_documents
 from rag.embeddings import CosineEmbeddingFunction
 from rag.models import Document, Passage
 
-from .groups import PARAPHRASE_THRESHOLD, QuestionGroup, group_questions
+from .groups import PARAPHRASE_THRESHOLD, QuestionGroup, group_questions, same_wording
 from .log import LogEntry, QuestionLog
 
 NO_ARTICLE = "(no article)"  # questions nothing was found for: the engine had no passage to point at
 _GROUP_EXAMPLES = 3
 _VOTED_DOWN_SHOWN = 20
+_DAY_S = 86400
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,10 @@ class CitedSentence:
 
 @dataclass(frozen=True)
 class VotedDown:
-    """An answer readers voted down, with the sentences it cited."""
+    """An answer readers voted down, with the sentences it cited (its askings in the same words, together)."""
 
     question: str
-    asked_at: float
+    asked_at: float  # the last time
     up: int
     down: int
     cited: list[CitedSentence]
@@ -162,20 +163,26 @@ def unanswered_groups(
 
 
 def _voted_down(entries: Iterable[LogEntry], corpus: Corpus) -> list[VotedDown]:
-    voted = sorted((e for e in entries if e.down > 0), key=lambda e: (-(e.down - e.up), -e.question.asked_at))
+    """Answers with a 👎, the same question answered with the same sentences counted once, most disliked first."""
+    merged: dict[tuple[str, tuple[str, ...]], list[LogEntry]] = defaultdict(list)
+    for entry in entries:
+        if entry.down > 0:
+            merged[(same_wording(entry.question.question), entry.question.passage_ids)].append(entry)
     shown = []
-    for entry in voted[:_VOTED_DOWN_SHOWN]:
-        logged = entry.question
-        document = corpus.documents.get(logged.article) if logged.article else None
+    for askings in merged.values():
+        last = max(askings, key=lambda e: e.question.asked_at).question
+        document = corpus.documents.get(last.article) if last.article else None
         shown.append(VotedDown(
-            question=logged.question, asked_at=logged.asked_at, up=entry.up, down=entry.down,
+            question=last.question, asked_at=last.asked_at, up=sum(e.up for e in askings),
+            down=sum(e.down for e in askings),
             cited=[
                 CitedSentence(pid, passage.text if (passage := corpus.passages.get(pid)) else None)
-                for pid in logged.passage_ids
+                for pid in last.passage_ids
             ],
-            article_changed=document is not None and logged.article_version not in (None, document.version),
+            article_changed=document is not None and last.article_version not in (None, document.version),
         ))
-    return shown
+    shown.sort(key=lambda v: (-(v.down - v.up), -v.down, -v.asked_at))
+    return shown[:_VOTED_DOWN_SHOWN]
 
 
 def _article_report(
@@ -194,13 +201,18 @@ def _article_report(
 
 
 def _days(entries: list[LogEntry]) -> list[DayCount]:
-    asked: dict[str, int] = defaultdict(int)
-    refused: dict[str, int] = defaultdict(int)
-    for entry in entries:
-        day = datetime.fromtimestamp(entry.question.asked_at, timezone.utc).date().isoformat()
-        asked[day] += 1
-        refused[day] += is_unanswered(entry)
-    return [DayCount(day, asked[day], refused[day]) for day in sorted(asked)]
+    """Questions and unanswered ones per UTC day, days without questions left out."""
+    if not entries:
+        return []
+    day = (np.array([e.question.asked_at for e in entries]) // _DAY_S).astype(np.int64)
+    unanswered = np.array([is_unanswered(e) for e in entries])
+    days, index = np.unique(day, return_inverse=True)
+    asked = np.bincount(index)
+    refused = np.bincount(index, weights=unanswered)
+    return [
+        DayCount(datetime.fromtimestamp(int(d) * _DAY_S, timezone.utc).date().isoformat(), int(a), int(r))
+        for d, a, r in zip(days, asked, refused)
+    ]
 
 
 def _outcomes(entries: list[LogEntry]) -> dict[str, int]:

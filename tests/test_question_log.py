@@ -24,7 +24,8 @@ def entry(answer_id: str, question: str = "Who negotiated the deal?", *, outcome
           asked_at: float | None = None, embedding: np.ndarray | None = None,
           passage_ids: tuple[str, ...] = ()) -> LoggedQuestion:
     return LoggedQuestion(
-        answer_id=answer_id, question=question, outcome=outcome, mode="offline", latency_ms=42.5,  # type: ignore[arg-type]
+        answer_id=answer_id, question=question, outcome=outcome,  # type: ignore[arg-type]
+        mode="offline", latency_ms=42.5,
         chat_type="group", article="an-article", article_version="v1", passage_ids=passage_ids,
         asked_at=time.time() if asked_at is None else asked_at, embedding=embedding,
     )
@@ -125,6 +126,18 @@ def test_retention_zero_keeps_nothing_and_deletes_an_earlier_log(tmp_path: Path)
     assert off.entries() == [] and off.prune() == 0
     off.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_log_that_cannot_be_opened_is_off_and_says_why(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("a file where DATA_DIR should be", encoding="utf-8")
+    log = QuestionLog.open(not_a_folder / LOG_FILE)
+    assert not log.enabled and log.vote("a1", "1", 1) == "unknown"
+    log.record(entry("a1"))  # nothing to write to, and no exception for the bot
+    assert "question_log.unavailable" in caplog.text
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"this is not an SQLite database" * 100)
+    assert not QuestionLog.open(damaged).enabled
 
 
 _KILLED_WRITER = """
