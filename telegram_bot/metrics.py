@@ -117,8 +117,13 @@ class MetricsServer:
     thread: Thread
 
     @classmethod
-    def start(cls, metrics: BotMetrics, listen: str, port: int) -> MetricsServer:
-        server, thread = start_http_server(port, addr=listen, registry=metrics.registry)
+    def start(cls, metrics: BotMetrics, listen: str, port: int) -> MetricsServer | None:
+        """Serve ``/metrics``; None, with one line, when the port cannot be had: the bot answers without them."""
+        try:
+            server, thread = start_http_server(port, addr=listen, registry=metrics.registry)
+        except OSError as err:
+            logger.error("metrics.unavailable listen=%s port=%d error=%s: answering without /metrics", listen, port, err)
+            return None
         logger.info("metrics.serving listen=%s port=%d path=/metrics", listen, server.server_port)
         return cls(server, thread)
 

@@ -4,18 +4,20 @@ the webhook's port, and an LLM that fails counted as a fallback with its breaker
 
 from __future__ import annotations
 
+import socket
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from rag import Engine, Settings
 from tests.conftest import OpenEngine, free_port, make_settings
 from tests.openai_fake import FakeOpenAI
-from tests.telegram_loopback import QUESTION, running_bot
+from tests.telegram_loopback import QUESTION, cited, running_bot
 from tests.test_bot_feedback import NOT_IN_ARTICLE
 from tests.test_bot_startup import post_update
 
@@ -102,3 +104,16 @@ def test_a_failing_llm_counts_a_fallback_and_shows_its_breaker_open(tmp_path: Pa
     assert value(after, "exchange_bot_breaker_state", dependency="llm", state="closed") == 0
     assert value(after, "exchange_bot_questions_total", outcome="fallback") == 1
     assert value(after, "exchange_bot_llm_fallbacks_total") == 1
+
+
+def test_a_metrics_port_in_use_is_one_line_and_the_bot_still_answers(
+    settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with running_bot(settings, engine, metrics_port=taken.getsockname()[1]) as h:
+            h.send(h.fake.private_message(QUESTION))
+            [reply] = h.replies()
+    assert cited(reply)
+    assert caplog.text.count("metrics.unavailable") == 1 and "Traceback" not in caplog.text
