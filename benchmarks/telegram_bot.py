@@ -187,8 +187,9 @@ def bench_telegram(ctx: BenchContext) -> dict[str, Any]:
     ctx.engine()  # the bot opens the existing index, as in production
     log_path = Path(tempfile.gettempdir()) / "bench-bot.log"
     runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
-    for _ in range(ctx.plan.telegram_runs):  # interleaved, so that a noisy neighbour weighs on both alike
-        for logged in (True, False):
+    for run in range(ctx.plan.telegram_runs):
+        # Interleaved on-off, off-on, ...: a load that rises or falls during the section weighs on both alike.
+        for logged in (True, False) if run % 2 == 0 else (False, True):
             runs[logged].append(_one_run(ctx, fake_module, ctx.plan.telegram_rounds, log_path, 30 if logged else 0))
     figures: dict[str, Any] = {"users": ctx.plan.users, "messages_per_run": ctx.plan.users * ctx.plan.telegram_rounds}
     units = {"ready_s": "s", "messages_per_s": "msg/s", "p50_ms": "ms", "p95_ms": "ms", "peak_rss_mb": "MB",
