@@ -26,7 +26,9 @@ from telegram_bot import handlers
 from telegram_bot.engine import EngineRunner
 from telegram_bot.journal import JOURNAL_FILE, JournaledUpdateProcessor, JournaledUpdateQueue, UpdateJournal
 from telegram_bot.logs import LOG_FORMAT, redact_secrets
-from telegram_bot.reply import SOURCE_PREFIX
+from telegram_bot.buttons import SOURCE_PATTERN, VOTE_PATTERN
+from telegram_bot.metrics import BotMetrics, BotReadings, MetricsServer
+from telegram_bot.questions import QuestionRecorder
 from telegram_bot.settings import TelegramSettings
 from telegram_bot.state import CONTEXT_TYPES, BotState
 from telegram_bot.transport import make_bot, serve
@@ -51,13 +53,23 @@ def configure_logging(settings: Settings, telegram: TelegramSettings) -> None:
 
 
 async def post_init(application: Application) -> None:
-    """Open the engine once (index built or checked now), register the commands, replay unanswered updates."""
+    """Open the engine once (index built or checked now) and the question log, start the metrics, register the
+    commands, replay unanswered updates."""
     state: BotState = application.bot_data
+    telegram = state.telegram
     if state.live is None:
         state.live = await asyncio.to_thread(LiveEngine.open, state.settings)
         state.owns_engine = True
     state.watcher = watch_corpus(state.live, state.settings)
-    state.runner = EngineRunner(state.live, state.telegram.telegram_answer_workers, state.telegram.telegram_answer_timeout)
+    state.runner = EngineRunner(state.live, telegram.telegram_answer_workers, telegram.telegram_answer_timeout)
+    state.recorder = await asyncio.to_thread(
+        QuestionRecorder.open, state.settings.data_dir, telegram.question_log_days, telegram.token
+    )
+    state.pruning = asyncio.create_task(state.recorder.prune_daily())
+    journal: UpdateJournal = application.update_queue.journal
+    state.metrics.watch(BotReadings(state.breaker_states, journal.backlog, state.corpus_reloads))
+    if telegram.metrics_port and not telegram.webhook_url:  # a webhook serves them on its own port
+        state.metrics_server = MetricsServer.start(state.metrics, telegram.metrics_listen, telegram.metrics_port)
     await application.bot.set_my_commands([BotCommand(name, about) for name, (about, _) in handlers.COMMANDS.items()])
     application.update_queue.replay(application.bot)
     info = state.engine.info()
@@ -81,16 +93,17 @@ def build_application(
     answered from as it is; a ``LiveEngine`` also follows the corpus), ``request`` answers the Bot API in tests."""
     assert telegram.token, MISSING_TOKEN
     journal = UpdateJournal.open(settings.data_dir / JOURNAL_FILE)
+    metrics = BotMetrics.create()  # this application's own registry
     application = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
-        .updater(TelegramUpdater(make_bot(telegram, request), JournaledUpdateQueue(journal)))
+        .updater(TelegramUpdater(make_bot(telegram, request), JournaledUpdateQueue(journal), metrics.registry))
         .concurrent_updates(JournaledUpdateProcessor(journal))  # one slow answer never blocks other users
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data.configure(settings, telegram, engine)
+    application.bot_data.configure(settings, telegram, engine, metrics)
 
     allowed = application.bot_data.access.messages  # ALLOWED_USER_IDS / ALLOWED_CHAT_IDS (all when unset)
     # Edits of old questions are not re-answered, and a message the user sent through this
@@ -98,7 +111,8 @@ def build_application(
     new_message = filters.UpdateType.MESSAGE & ~filters.VIA_BOT & allowed
     question, private = new_message & filters.TEXT & ~filters.COMMAND, filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, handlers.gate_queries), group=-1)
-    for name, (_, callback) in handlers.COMMANDS.items():
+    commands = {name: callback for name, (_, callback) in handlers.COMMANDS.items()} | handlers.UNLISTED_COMMANDS
+    for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=allowed))
     application.add_handler(MessageHandler(question & private, handlers.private_text))
     application.add_handler(MessageHandler(question & filters.ChatType.GROUPS, handlers.group_text))
@@ -107,7 +121,8 @@ def build_application(
     refused = filters.UpdateType.MESSAGE & private & ~allowed  # in groups: silence
     application.add_handler(MessageHandler(refused, handlers.refuse_message))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
-    application.add_handler(CallbackQueryHandler(handlers.source_button, pattern=rf"^{SOURCE_PREFIX}\|\d+\|"))
+    application.add_handler(CallbackQueryHandler(handlers.source_button, pattern=SOURCE_PATTERN))
+    application.add_handler(CallbackQueryHandler(handlers.vote_button, pattern=VOTE_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_error_handler(handlers.error_handler)
     return application

@@ -2,11 +2,14 @@
 
 The bot runs as its own process (``python bot.py``), exactly as deployed, so its
 start-up and its peak RSS are its own. Users send in rounds: each of the 50 sends
-one question, and the next round starts when all 50 were answered.
+one question, and the next round starts when all 50 were answered.  Runs alternate
+between the question log on (QUESTION_LOG_DAYS=30, the default: the main figures)
+and off (``log_off``), so the log's cost is a ratio taken in one run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
@@ -77,10 +80,11 @@ def _wait_ready(fake: Any, process: subprocess.Popen[bytes], started: float) -> 
     raise TimeoutError(f"the bot was not ready within {START_TIMEOUT_S:.0f} s")
 
 
-def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -> dict[str, float]:
+def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path, question_log_days: int) -> dict[str, float]:
     fake = fake_module.FakeBotAPI().start()
     env = child_env(
         ctx.settings,
+        QUESTION_LOG_DAYS=str(question_log_days),
         TELEGRAM_BOT_TOKEN=fake.token,
         TELEGRAM_BASE_URL=fake.base_url,
         USER_RATE_LIMIT=str(10**6),  # the limiter is not under test: 50 users send many questions
@@ -141,6 +145,37 @@ def _one_run(ctx: BenchContext, fake_module: Any, rounds: int, log_path: Path) -
     }
 
 
+def _question_log_ms(ctx: BenchContext, answers: int = 200) -> dict[str, float]:
+    """What logging one answer costs the bot, in ms: on the event loop (its entry built and counted, the write
+    handed to the log thread: the time an answer waits) and until its row is durable (an fsync, in the log thread
+    while the reply goes out)."""
+    from telegram_bot.metrics import BotMetrics
+    from telegram_bot.questions import QuestionRecorder, logged_answer
+
+    engine = ctx.engine()
+    answer = engine.answer(ctx.texts[0])
+    metrics = BotMetrics.create()
+
+    async def measure(folder: Path) -> tuple[list[float], list[float]]:
+        recorder = await asyncio.to_thread(QuestionRecorder.open, folder, 30, "0:bench")
+        on_loop, durable = [], []
+        for i in range(answers):
+            started = time.perf_counter()
+            entry = logged_answer(answer, f"bench{i}", "private", engine, time.time())
+            metrics.count_question(entry.outcome, answer.latency_ms / 1000)
+            writing = asyncio.ensure_future(recorder.record(entry))
+            on_loop.append(time.perf_counter() - started)
+            await writing
+            durable.append(time.perf_counter() - started)
+        recorder.close()
+        return on_loop, durable
+
+    with tempfile.TemporaryDirectory(prefix="bench-log-") as folder:
+        on_loop, durable = asyncio.run(measure(Path(folder)))
+    return {f"{name}_p{q}_ms": round(percentile(values, q) * 1000, 3)
+            for name, values in (("loop", on_loop), ("durable", durable)) for q in (50, 95)}
+
+
 def bench_telegram(ctx: BenchContext) -> dict[str, Any]:
     if not BOT_SCRIPT.exists():
         raise SectionUnavailable(f"{BOT_SCRIPT} is not here")
@@ -151,12 +186,22 @@ def bench_telegram(ctx: BenchContext) -> dict[str, Any]:
     fake_module = load_fixture("telegram_fake")
     ctx.engine()  # the bot opens the existing index, as in production
     log_path = Path(tempfile.gettempdir()) / "bench-bot.log"
-    runs = [_one_run(ctx, fake_module, ctx.plan.telegram_rounds, log_path) for _ in range(ctx.plan.telegram_runs)]
+    runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+    for run in range(ctx.plan.telegram_runs):
+        # Interleaved on-off, off-on, ...: a load that rises or falls during the section weighs on both alike.
+        for logged in (True, False) if run % 2 == 0 else (False, True):
+            runs[logged].append(_one_run(ctx, fake_module, ctx.plan.telegram_rounds, log_path, 30 if logged else 0))
     figures: dict[str, Any] = {"users": ctx.plan.users, "messages_per_run": ctx.plan.users * ctx.plan.telegram_rounds}
     units = {"ready_s": "s", "messages_per_s": "msg/s", "p50_ms": "ms", "p95_ms": "ms", "peak_rss_mb": "MB",
              "bot_cpu_ms_per_message": "ms", "fake_api_cpu_ms_per_message": "ms"}
     for key, unit in units.items():
-        figures[key] = Figure.of((r[key] for r in runs), unit).to_json()
-    figures["failed_replies"] = int(sum(r["failed_replies"] for r in runs))
+        figures[key] = Figure.of((r[key] for r in runs[True]), unit).to_json()
+    figures["log_off"] = {key: Figure.of((r[key] for r in runs[False]), units[key]).to_json()
+                          for key in ("messages_per_s", "p50_ms", "p95_ms", "bot_cpu_ms_per_message")}
+    figures["log_throughput_ratio"] = round(
+        figures["messages_per_s"]["median"] / figures["log_off"]["messages_per_s"]["median"], 3
+    )
+    figures["question_log"] = _question_log_ms(ctx)
+    figures["failed_replies"] = int(sum(r["failed_replies"] for group in runs.values() for r in group))
     figures["bot_log"] = str(log_path)
     return figures

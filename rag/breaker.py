@@ -41,6 +41,12 @@ class CircuitBreaker:
             return "open"
         return "half-open"
 
+    @property
+    def state(self) -> State:
+        """Closed, open or half-open now (for the operator's metrics)."""
+        with self._lock:
+            return self._state()
+
     def allow(self) -> bool:
         """Whether a call may go out now; in half-open, only the first caller gets to probe."""
         with self._lock:

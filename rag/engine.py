@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .answer_types import answer_kind, offers_kind
 from .answering import Answerer, EvidenceSearch, LLMAnswering, OfflineAnswering, Reading
+from .breaker import CircuitBreaker
 from .citations import CitationChecker
 from .claims import known_names
 from .corpus import ProgressCallback, SentenceSplitter, load_documents
@@ -87,10 +88,12 @@ class Engine:
         crosslingual: CrossLingualAnswerer | None = None,
         last_sync: SyncReport | None = None,
         last_multilingual_sync: SyncReport | None = None,
+        breakers: tuple[CircuitBreaker, ...] = (),
     ) -> None:
         """The parts, already built (``Engine.open`` chooses them): ``search`` orders the evidence every caller
         sees; ``answerer`` drafts and checks the answer; ``index`` and ``crosslingual`` are closed with the engine;
-        ``last_sync``/``last_multilingual_sync`` say what opening did to the two collections."""
+        ``last_sync``/``last_multilingual_sync`` say what opening did to the two collections; ``breakers`` guard
+        the dependencies that can hang (a Chroma server, the LLM)."""
         self.settings = settings
         self.documents = documents
         self._passages = {p.passage_id: p for p in passages}
@@ -102,6 +105,7 @@ class Engine:
         self._crosslingual = crosslingual
         self.last_sync = last_sync
         self.last_multilingual_sync = last_multilingual_sync
+        self.breakers = breakers
         self._cache = AnswerCache(settings.answer_cache_size)
         self._lifetime = ReleaseWhenIdle(self._release)
         self._answered_examples: tuple[str, ...] | None = None  # set once the examples are checked
@@ -171,7 +175,10 @@ class Engine:
             )
             answerer: Answerer = LLMAnswering(drafter, offline) if drafter else offline
             on_failure.pop_all()
-        engine = cls(settings, documents, passages, index, search, answerer, crosslingual, report, multilingual_report)
+        breakers = tuple(b for b in (breaker, drafter.breaker if drafter else None) if b is not None)
+        engine = cls(
+            settings, documents, passages, index, search, answerer, crosslingual, report, multilingual_report, breakers
+        )
         log.info(
             "engine.ready mode=%s documents=%d passages=%d index=%s seconds=%.2f",
             engine.mode, len(documents), len(passages), index.location, time.perf_counter() - started,

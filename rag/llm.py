@@ -91,7 +91,7 @@ class LLMDrafter:
         self._base_delay = settings.llm_retry_base_delay
         self._timeout = settings.llm_timeout
         self._budget = settings.llm_budget
-        self._breaker = breaker or CircuitBreaker("llm", settings.llm_breaker_failures, settings.llm_breaker_cooldown)
+        self.breaker = breaker or CircuitBreaker("llm", settings.llm_breaker_failures, settings.llm_breaker_cooldown)
         self.model = settings.openai_model
         # Local servers (Ollama, vLLM, llama.cpp) need no key, but the client insists on one.
         api_key = settings.openai_api_key or SecretStr("not-needed")
@@ -168,30 +168,30 @@ class LLMDrafter:
         self, runnable: Runnable, messages: list[SystemMessage | HumanMessage], purpose: str, deadline: float
     ) -> object:
         """One call, with what it says about the endpoint's health told to the circuit breaker."""
-        if not self._breaker.allow():
-            raise LLMCircuitOpenError(f"LLM not asked: it failed repeatedly, cool-down of {self._breaker.cooldown:.0f} s")
+        if not self.breaker.allow():
+            raise LLMCircuitOpenError(f"LLM not asked: it failed repeatedly, cool-down of {self.breaker.cooldown:.0f} s")
         started = time.perf_counter()
         try:
             reply = runnable.invoke(messages, timeout=min(self._timeout, max(MIN_CALL_SECONDS, deadline - time.monotonic())))
         except _REFUSED_KEY as exc:
-            self._breaker.record_failure()
+            self.breaker.record_failure()
             # The endpoint's message may quote the key back: only the status is logged.
             log.error("llm.auth_failed purpose=%s status=%d", purpose, exc.status_code)
             raise LLMAuthenticationError(f"LLM endpoint refused the API key (HTTP {exc.status_code})") from exc
         except (*_UNANSWERED, *_MALFORMED) as exc:
             if isinstance(exc, _UNANSWERED):
-                self._breaker.record_failure()
+                self.breaker.record_failure()
             else:
-                self._breaker.record_success()  # it answered, so it is up
+                self.breaker.record_success()  # it answered, so it is up
             log.warning("llm.error purpose=%s error=%s seconds=%.2f", purpose, type(exc).__name__,
                         time.perf_counter() - started)
             raise
         except openai.APIStatusError as exc:  # 4xx other than 429: retrying will not help
-            self._breaker.record_success()  # it answered, so it is up
+            self.breaker.record_success()  # it answered, so it is up
             raise LLMUnavailableError(f"LLM endpoint answered {exc.status_code}") from exc
         except Exception:
-            self._breaker.record_failure()  # unexpected: never leave a half-open probe hanging
+            self.breaker.record_failure()  # unexpected: never leave a half-open probe hanging
             raise
-        self._breaker.record_success()
+        self.breaker.record_success()
         log.info("llm.ok purpose=%s seconds=%.2f", purpose, time.perf_counter() - started)
         return reply

@@ -10,17 +10,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
-from telegram import InlineQueryResultsButton, Message, Update
+from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from rag import RagError
 
-from .answer import answer_question, offer_inline_answer
+from .buttons import read_source_data, read_vote_data
+from .answer import answer_inline, answer_question, offer_no_results
 from .articles import articles_html, last_sync_html, start_html
 from .format import escape, format_passage, shorten
 from .policy import addressed_question
+from .privacy import log_notice, parse_days, privacy_html
 from .reply import send_html
 from .sending import DeliveryUncertain
 from .state import BotContext
@@ -30,6 +32,11 @@ logger = logging.getLogger("bot")
 MIN_INLINE_CHARS = 3
 NON_TEXT_HINT = "I can only read text: please type your question about the article (or put it in the caption)."
 APOLOGY = "Sorry, something went wrong while answering. Please try again."
+VOTE_NOTICES = {
+    "recorded": "Thanks: your vote is in.",
+    "changed": "Thanks: your vote is changed.",
+    "unknown": "This answer is too old to vote on now.",
+}
 
 
 async def send_source(message: Message, context: BotContext, n: int | None, passage_id: str) -> bool:
@@ -46,7 +53,7 @@ async def send_source(message: Message, context: BotContext, n: int | None, pass
 async def refuse_message(update: Update, context: BotContext) -> None:
     """A private message from outside the allowlists: one notice a minute, then silence."""
     chat = update.effective_chat
-    logger.info("access.denied user=%s chat=%s", update.effective_user and update.effective_user.id, chat.id)
+    logger.info("access.denied chat_type=%s", chat.type)
     if context.bot_data.notices.first(("access", chat.id)):
         await update.effective_message.reply_text("Sorry, this bot only answers the people it was set up for.")
 
@@ -56,7 +63,7 @@ async def gate_queries(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if not (update.inline_query or update.callback_query) or context.bot_data.access.permits(user.id, chat and chat.id):
         return
-    logger.info("access.denied user=%s chat=%s", user.id, chat and chat.id)
+    logger.info("access.denied chat_type=%s", chat.type if chat else "inline")
     if update.inline_query:
         await update.inline_query.answer([], cache_time=0, is_personal=True)
     else:
@@ -111,7 +118,27 @@ async def about(update: Update, context: BotContext) -> None:
     if info.multilingual_model:
         text += f"\n<b>Other languages:</b> {escape(info.multilingual_model)}"
     text += "\n" + last_sync_html(context.bot_data.synced_at)
+    text += "\n\n" + log_notice(context.bot_data.telegram.question_log_days) + " /privacy says more."
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def privacy(update: Update, context: BotContext) -> None:
+    """/privacy: what the bot keeps of a question, for how long, and what it never keeps."""
+    await update.effective_message.reply_text(privacy_html(context.bot_data.telegram.question_log_days),
+                                              parse_mode=ParseMode.HTML)
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """/stats [days]: the question log's summary, for ADMIN_USER_IDS only."""
+    message, user = update.effective_message, update.effective_user
+    if user is None or user.id not in context.bot_data.telegram.admin_user_ids:
+        await message.reply_text("Sorry, /stats is only for the people who run this bot.")
+        return
+    days = parse_days(context.args)
+    if days is None:
+        await message.reply_text("Usage: /stats or /stats N, for the last N days (7 by default).")
+        return
+    await message.reply_text(await context.bot_data.questions.summary(days))
 
 
 async def ask(update: Update, context: BotContext) -> None:
@@ -173,15 +200,25 @@ async def source_command(update: Update, context: BotContext) -> None:
 async def source_button(update: Update, context: BotContext) -> None:
     """A Source [n] button: show the full passage under the answer."""
     query = update.callback_query
-    _, n, passage_id = query.data.split("|", 2)
+    press = read_source_data(query.data, context.bot_data.engine)
     if not isinstance(query.message, Message):  # inline-sent or too old to reply to
-        passages = context.bot_data.engine.passage_with_context(passage_id, 0)
+        passages = context.bot_data.engine.passage_with_context(press.passage_id, 0) if press.passage_id else []
         await query.answer(shorten(passages[0].text, 190) if passages else "Source not found.", show_alert=True)
         return
     with suppress(BadRequest):  # a press replayed after a restart is too old to answer; the source still shows
         await query.answer()
-    if not await send_source(query.message, context, int(n), passage_id):
+    if not press.passage_id or not await send_source(query.message, context, press.n, press.passage_id):
         await query.message.reply_text("That source is no longer in the index.")
+
+
+async def vote_button(update: Update, context: BotContext) -> None:
+    """A 👍/👎 button: keep the reader's vote on the answer, acknowledged by a notice, never a message."""
+    query = update.callback_query
+    answer_id, value = read_vote_data(query.data)
+    result = await context.bot_data.questions.vote(answer_id, query.from_user.id, value)
+    logger.info("answer.voted value=%d result=%s", value, result)
+    with suppress(BadRequest):  # a press replayed after a restart is too old to acknowledge
+        await query.answer(VOTE_NOTICES[result])
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
@@ -193,29 +230,14 @@ async def inline_query(update: Update, context: BotContext) -> None:
     """@BotName question in any chat: offer the cited answer as one result."""
     query = update.inline_query
     question = query.query.strip()
-
-    async def no_results(hint: str) -> None:
-        # No results, but a button in their place says why (it opens a private chat).
-        button = InlineQueryResultsButton(hint, start_parameter="inline")
-        await query.answer([], cache_time=0, is_personal=True, button=button)
-
     if len(question) < MIN_INLINE_CHARS:
-        await no_results("Type a question about the article")
+        await offer_no_results(query, "Type a question about the article")
         return
     wait = context.bot_data.limiter.check(query.from_user.id)
     if wait:
-        await no_results(f"Slow down: try again in {wait:.0f} s")
+        await offer_no_results(query, f"Slow down: try again in {wait:.0f} s")
         return
-    try:
-        answer = await context.bot_data.answers.answer(question)
-    except RagError as err:  # empty or too long question, index down: all have a safe message
-        await no_results(shorten(err.user_message, 60))
-        return
-    await offer_inline_answer(query, question, answer)
-    logger.info(
-        "inline.answered user=%s mode=%s grounded=%s engine_ms=%.0f",
-        query.from_user.id, answer.mode, answer.grounded, answer.latency_ms,
-    )
+    await answer_inline(update, context, question)
 
 
 async def error_handler(update: object, context: BotContext) -> None:
@@ -223,7 +245,7 @@ async def error_handler(update: object, context: BotContext) -> None:
     where = "no update"
     if isinstance(update, Update):
         chat = update.effective_chat
-        where = f"update={update.update_id} chat_type={chat and chat.type} chat={chat and chat.id}"
+        where = f"update={update.update_id} chat_type={chat and chat.type}"
     if isinstance(context.error, DeliveryUncertain):  # the reply probably arrived: a "sorry" would be wrong
         logger.warning("update.reply_uncertain %s", where)
         return
@@ -247,4 +269,7 @@ COMMANDS: dict[str, tuple[str, Callable[[Update, BotContext], Awaitable[None]]]]
     "articles": ("The articles I answer from", articles),
     "reset": ("Forget the conversation: the next question stands alone", reset),
     "about": ("Mode, model, index and last sync", about),
+    "privacy": ("What is kept of your questions, and for how long", privacy),
 }
+# Commands left out of everyone's menu: /stats answers ADMIN_USER_IDS only.
+UNLISTED_COMMANDS: dict[str, Callable[[Update, BotContext], Awaitable[None]]] = {"stats": stats}

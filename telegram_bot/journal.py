@@ -160,6 +160,10 @@ class UpdateJournal:
         ).fetchone()
         return JournalCounts(received, answered)
 
+    def backlog(self) -> int:
+        """Updates received but not yet answered (the operator's metric)."""
+        return self.connection.execute("SELECT COUNT(*) FROM updates WHERE answered_at IS NULL").fetchone()[0]
+
     def close(self) -> None:
         self.connection.close()
 

@@ -1,4 +1,4 @@
-"""Sending replies to Telegram: HTML split to its limit with a plain-text fallback, source buttons, "typing…"."""
+"""Sending replies to Telegram: HTML split to its limit with a plain-text fallback, the keyboard, "typing…"."""
 
 from __future__ import annotations
 
@@ -7,32 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
-
-from rag import Answer
 
 from .format import html_to_plain, split_html
 
 logger = logging.getLogger("bot")
 
-SOURCE_PREFIX = "src"  # callback_data "src|<n>|<passage_id>", at most 64 bytes
 TYPING_REFRESH_S = 4.5  # Telegram shows "typing…" for 5 s per sendChatAction
 TYPING_DELAY_S = 0.3  # answers faster than this need no hint
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-def source_keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
-    """One button per citation; skipped if a passage id makes callback_data over 64 bytes."""
-    buttons = []
-    for citation in answer.citations:
-        data = f"{SOURCE_PREFIX}|{citation.n}|{citation.passage_id}"
-        if len(data.encode()) <= 64:
-            buttons.append(InlineKeyboardButton(f"Source [{citation.n}]", callback_data=data))
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 
 def markup_refused(err: BadRequest) -> bool:
@@ -58,7 +43,7 @@ async def send_html(message: Message, html: str, *, markup: InlineKeyboardMarkup
             if not markup_refused(err):
                 raise
             # The user must never get silence: the same words without markup always parse.
-            logger.warning("reply.plain_fallback chat=%s reason=%s", message.chat_id, err.message)
+            logger.warning("reply.plain_fallback chat_type=%s reason=%s", message.chat.type, err.message)
             sent = await message.reply_text(html_to_plain(part), link_preview_options=NO_PREVIEW, **kwargs)
         sent_parts.append(sent)
     return sent_parts

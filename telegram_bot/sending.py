@@ -73,17 +73,16 @@ class RetryingRateLimiter(AIORateLimiter):
             except NetworkError as err:
                 if sent_but_unanswered(err):
                     logger.warning(
-                        "send.uncertain method=%s chat=%s error=%s: not repeated, it may have been delivered",
-                        endpoint, data.get("chat_id"), type(err.__cause__).__name__,
+                        "send.uncertain method=%s error=%s: not repeated, it may have been delivered",
+                        endpoint, type(err.__cause__).__name__,
                     )
                     raise DeliveryUncertain(f"{endpoint}: sent, but no answer came") from err
                 pause = min(FIRST_RETRY_S * 2**attempt, MAX_RETRY_PAUSE_S)
-                chat = data.get("chat_id")
                 if time.monotonic() - started + pause > self.retry_window_s:
-                    logger.error("send.failed method=%s chat=%s attempts=%d error=%s", endpoint, chat, attempt + 1, err)
+                    logger.error("send.failed method=%s attempts=%d error=%s", endpoint, attempt + 1, err)
                     raise
                 logger.warning(
-                    "send.retry method=%s chat=%s attempt=%d pause_s=%.1f error=%s", endpoint, chat, attempt + 1, pause, err
+                    "send.retry method=%s attempt=%d pause_s=%.1f error=%s", endpoint, attempt + 1, pause, err
                 )
                 await asyncio.sleep(pause)
                 attempt += 1

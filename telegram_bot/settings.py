@@ -40,8 +40,18 @@ class TelegramSettings(BaseSettings):
     telegram_answer_timeout: float = Field(
         25.0, gt=0, description="Seconds the bot waits for an answer before asking the user to try again."
     )
+    question_log_days: int = Field(
+        30, ge=0, description="Days the question log keeps questions, outcomes and votes, never who asked (0 = off)."
+    )
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Users who may see /stats, the question log's summary."
+    )
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="Polling mode: serve Prometheus /metrics on this port (0 = off; webhook mode serves them on WEBHOOK_PORT)."
+    )
+    metrics_listen: str = Field("127.0.0.1", description="Address the polling mode's /metrics server listens on.")
 
-    @field_validator("allowed_user_ids", "allowed_chat_ids", mode="before")
+    @field_validator("allowed_user_ids", "allowed_chat_ids", "admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         """Accept ``"1,2,3"`` from the environment as well as a JSON list."""

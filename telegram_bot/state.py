@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from rag import Engine, Settings
+from rag import Engine, RagError, Settings
+from rag.breaker import State
 from rag.live import CorpusWatcher, LiveEngine
 
 from .conversation import ConversationMemory
 from .engine import EngineRunner
+from .metrics import BotMetrics, MetricsServer
 from .policy import Access, OncePerWindow, SlidingWindowLimiter
+from .questions import QuestionRecorder
 from .settings import TelegramSettings
 
 
@@ -31,15 +35,22 @@ class BotState:
     limiter: SlidingWindowLimiter = field(init=False, repr=False)
     conversation: ConversationMemory = field(init=False, repr=False)
     access: Access = field(init=False, repr=False)
+    metrics: BotMetrics = field(init=False, repr=False)
     notices: OncePerWindow = field(default_factory=OncePerWindow)  # one "please wait" or refusal a minute
     live: LiveEngine | None = None  # opened by post_init, unless the caller shares one
     owns_engine: bool = False  # post_init opened it, so shutdown closes it
     runner: EngineRunner | None = None  # the answer pool, started by post_init
     watcher: CorpusWatcher | None = None
+    recorder: QuestionRecorder | None = None  # the question log, opened by post_init
+    pruning: asyncio.Task[None] | None = None  # the question log's daily prune
+    metrics_server: MetricsServer | None = None  # polling mode with METRICS_PORT
 
-    def configure(self, settings: Settings, telegram: TelegramSettings, engine: Engine | LiveEngine | None) -> None:
-        """Take the settings; ``engine`` (a plain one is answered from as it is) saves post_init opening one."""
-        self.settings, self.telegram = settings, telegram
+    def configure(
+        self, settings: Settings, telegram: TelegramSettings, engine: Engine | LiveEngine | None, metrics: BotMetrics
+    ) -> None:
+        """Take the settings and the application's metrics; ``engine`` (a plain one is answered from as it is)
+        saves post_init opening one."""
+        self.settings, self.telegram, self.metrics = settings, telegram, metrics
         self.limiter = SlidingWindowLimiter(telegram.user_rate_limit)
         self.conversation = ConversationMemory(settings.followup_window_seconds)
         self.access = Access(frozenset(telegram.allowed_user_ids), frozenset(telegram.allowed_chat_ids))
@@ -47,11 +58,18 @@ class BotState:
             self.live = engine if isinstance(engine, LiveEngine) else LiveEngine(engine)
 
     def close(self) -> None:
-        """Stop watching the corpus and the answer pool; close the engine if post_init opened it."""
+        """Stop watching the corpus, the metrics server and the answer pool; close the question log, and the
+        engine if post_init opened it."""
         if self.watcher:
             self.watcher.stop()
+        if self.pruning:
+            self.pruning.cancel()
+        if self.metrics_server:
+            self.metrics_server.stop()
         if self.runner:  # not when start-up failed before post_init
             self.runner.close()
+        if self.recorder:
+            self.recorder.close()
         if self.owns_engine and self.live:
             self.live.close()
 
@@ -59,6 +77,22 @@ class BotState:
     def engine(self) -> Engine:
         """The engine as it is now: a corpus change swaps it whole, so take it once per question."""
         return self._opened().current
+
+    @property
+    def mode(self) -> str:
+        """The answering mode the settings choose (for a question the engine could not answer)."""
+        return "llm" if self.settings.llm_enabled else "offline"
+
+    def breaker_states(self) -> dict[str, State]:
+        """Each guarded dependency of the current engine and its breaker's state (none while no article is left)."""
+        try:
+            return {breaker.name: breaker.state for breaker in self.engine.breakers}
+        except RagError:
+            return {}
+
+    def corpus_reloads(self) -> int:
+        """Engines swapped in since start, after corpus changes."""
+        return self._opened().reloads
 
     @property
     def synced_at(self) -> datetime:
@@ -69,6 +103,13 @@ class BotState:
         if self.live is None:
             raise RuntimeError("the engine is opened in post_init")
         return self.live
+
+    @property
+    def questions(self) -> QuestionRecorder:
+        """The question log; there from post_init on."""
+        if self.recorder is None:
+            raise RuntimeError("the question log is opened in post_init")
+        return self.recorder
 
     @property
     def answers(self) -> EngineRunner:

@@ -4,7 +4,8 @@ PTB's endpoint answers a body that is not JSON with a 500 and logs the payload o
 parse.  Telegram retries a 5xx, so a broken update would come back again and again; a 400 tells
 it the update will never be taken.  Everything else is as in PTB: ``Application.run_webhook``
 drives this updater, Telegram's secret header is checked, and the update goes to the
-application's (journaled) update queue before Telegram hears 200.
+application's (journaled) update queue before Telegram hears 200.  The same server answers
+``GET /metrics`` for Prometheus (the reverse proxy forwards only the webhook's path).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from telegram import Bot, Update
 from telegram.ext import Updater
 
@@ -53,14 +55,28 @@ class UpdateEndpoint(tornado.web.RequestHandler):
         await self.update_queue.put(update)
 
 
+class MetricsEndpoint(tornado.web.RequestHandler):
+    """GET /metrics: the application's Prometheus registry, in the text format."""
+
+    SUPPORTED_METHODS = ("GET",)
+
+    def initialize(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def get(self) -> None:
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.write(generate_latest(self.registry))
+
+
 class TelegramUpdater(Updater):
-    """PTB's Updater: its long polling as is, and :class:`UpdateEndpoint` for the webhook."""
+    """PTB's Updater: its long polling as is, and :class:`UpdateEndpoint` (with ``/metrics``) for the webhook."""
 
-    __slots__ = ("_server",)
+    __slots__ = ("_server", "_metrics")
 
-    def __init__(self, bot: Bot, update_queue: asyncio.Queue[object]) -> None:
+    def __init__(self, bot: Bot, update_queue: asyncio.Queue[object], metrics: CollectorRegistry) -> None:
         super().__init__(bot=bot, update_queue=update_queue)
         self._server: tornado.httpserver.HTTPServer | None = None
+        self._metrics = metrics
 
     async def start_webhook(  # type: ignore[override]  # the keywords run_webhook passes; TLS is the proxy's
         self,
@@ -74,9 +90,12 @@ class TelegramUpdater(Updater):
         drop_pending_updates: bool | None = None,
         **_ignored: Any,
     ) -> asyncio.Queue[object]:
-        routes = [(rf"/{url_path.strip('/')}/?", UpdateEndpoint, {
-            "bot": self.bot, "update_queue": self.update_queue, "secret": secret_token,
-        })]
+        routes = [
+            (rf"/{url_path.strip('/')}/?", UpdateEndpoint, {
+                "bot": self.bot, "update_queue": self.update_queue, "secret": secret_token,
+            }),
+            (r"/metrics", MetricsEndpoint, {"registry": self._metrics}),
+        ]
         self._server = tornado.httpserver.HTTPServer(tornado.web.Application(routes))
         self._server.listen(port, address=listen)
         await self.bot.set_webhook(

@@ -43,7 +43,7 @@ def test_source_button_and_source_command_show_the_passage_with_neighbours(harne
 
     harness.fake.wait_for_calls("answerCallbackQuery")
     sources = harness.replies(3)[1:]
-    passage_id = button["callback_data"].split("|", 2)[2]
+    passage_id = harness.application.bot_data.engine.answer(QUESTION).citations[0].passage_id
     sentence = harness.application.bot_data.engine.passage_with_context(passage_id, 0)[0].text
     for reply in sources:
         assert reply.params["parse_mode"] == "HTML"

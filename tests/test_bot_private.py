@@ -34,13 +34,16 @@ def test_private_question_gets_a_cited_reply_with_source_buttons(harness: Harnes
     # Exactly the engine's answer, formatted: the adapter adds nothing and loses nothing.
     assert reply.params["text"] == format_answer(harness.application.bot_data.engine.answer(QUESTION))
     assert cited(reply) and "Sources — Major Prisoner Exchange" in text
-    buttons = [b for row in reply.params["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons[0]["text"] == "Source [1]" and buttons[0]["callback_data"].startswith("src|1|prisoner-exchange:")
+    *sources, votes = reply.params["reply_markup"]["inline_keyboard"]
+    assert sources[0][0]["text"] == "Source [1]" and sources[0][0]["callback_data"].startswith("src|1|")
+    assert [b["text"] for b in votes] == ["👍", "👎"]
     [commands] = harness.fake.calls_of("setMyCommands")  # registered at start-up
-    assert [c["command"] for c in commands.params["commands"]] == ["start", "help", "ask", "source", "articles", "reset", "about"]
+    assert [c["command"] for c in commands.params["commands"]] == [
+        "start", "help", "ask", "source", "articles", "reset", "about", "privacy",
+    ]
     # The log line follows the send; wait for it rather than racing the bot's thread.
     wait_until(lambda: "question.answered chat_type=private" in caplog.text)
-    assert "mode=offline grounded=True citations=" in caplog.text
+    assert "mode=offline outcome=answered citations=" in caplog.text
 
 
 def test_logging_never_shows_the_token(settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:

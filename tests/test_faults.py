@@ -3,7 +3,7 @@
 Each test sends a bounded burst through the loopback Bot API (tests/telegram_fake.py), injects
 one fault, and counts per asking chat: questions sent, answered (at least one reply delivered),
 duplicated (replies beyond the first).  The kill test runs ``python bot.py`` as a real process
-and SIGKILLs it mid-burst; the frozen-index test SIGSTOPs a real ``chroma run`` server.  No
+and SIGKILLs it mid-burst (every answered question is then in the question log once); the frozen-index test SIGSTOPs a real ``chroma run`` server.  No
 secret may appear in any log the bot wrote.  The counts are printed (``pytest -s``) as
 ``fault=… sent=… answered=… duplicated=…``.
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from newsroom.log import question_log_path
 from rag import Engine, IndexUnavailableError, Settings
 from telegram_bot import handlers
 from telegram_bot.engine import AnswerTimeoutError
@@ -136,6 +137,10 @@ def test_kill_9_mid_burst_then_restart_answers_every_question_once(tmp_path: Pat
             result = tally("kill -9 mid-burst", fake, chats)
     assert result == Tally("kill -9 mid-burst", sent=35, answered=35, duplicated=0, apologies=0)
     assert all(cited(c) for c in fake.calls_of("sendMessage", ok=True))
+    # The 20 replies held at the kill were logged meanwhile; their replays log under the same answer ids.
+    with sqlite3.connect(question_log_path(tmp_path / "data")) as question_log:
+        rows = question_log.execute("SELECT outcome, COUNT(*) FROM questions GROUP BY outcome").fetchall()
+    assert rows == [("answered", 35)]
     output = log.read_text()
     assert "journal.replayed updates=" in output
     no_secret_in(output)
