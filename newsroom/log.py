@@ -46,7 +46,7 @@ _PRUNE_EVERY = 500  # writes between two prunes
 _DAY_S = 24 * 3600
 
 Outcome = Literal["answered", "refused", "error", "fallback"]
-VoteResult = Literal["recorded", "changed", "unknown"]
+VoteResult = Literal["recorded", "changed", "unchanged", "unknown"]
 
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -246,7 +246,7 @@ class QuestionLog:
 
     def vote(self, answer_id: str, voter: str, value: int) -> VoteResult:
         """A reader's 👍 (+1) or 👎 (-1) on an answer: "recorded" (first vote), "changed" (replaces the reader's
-        earlier vote on it, even with the same value) or "unknown" (no such answer in the log, or the log is off)."""
+        earlier, other vote on it), "unchanged" (the same vote again) or "unknown" (no such answer in the log, or the log is off)."""
         if value not in (1, -1):
             raise ValueError("a vote is +1 or -1")
         if self._connection is None:
@@ -260,7 +260,7 @@ class QuestionLog:
                 if known is None:
                     return "unknown"
                 earlier = self._connection.execute(
-                    "SELECT 1 FROM votes WHERE voter_key = ?", (key,)
+                    "SELECT value FROM votes WHERE voter_key = ?", (key,)
                 ).fetchone()
                 self._connection.execute(
                     "INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?)", (key, answer_id, value, time.time())
@@ -269,7 +269,9 @@ class QuestionLog:
                 logger.warning("question_log.vote_failed error=%s", err)
                 return "unknown"
         self._count_write()
-        return "changed" if earlier else "recorded"
+        if earlier is None:
+            return "recorded"
+        return "unchanged" if earlier[0] == value else "changed"
 
     def entries(self, since: float = 0.0) -> list[LogEntry]:
         """Every question asked at or after ``since`` (unix seconds), oldest first, with its votes."""

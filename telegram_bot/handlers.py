@@ -35,6 +35,7 @@ APOLOGY = "Sorry, something went wrong while answering. Please try again."
 VOTE_NOTICES = {
     "recorded": "Thanks: your vote is in.",
     "changed": "Thanks: your vote is changed.",
+    "unchanged": "Your vote was already in.",
     "unknown": "This answer is too old to vote on now.",
 }
 

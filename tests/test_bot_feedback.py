@@ -120,7 +120,7 @@ def test_a_long_article_file_name_keeps_every_button_within_64_bytes(tmp_path: P
     finally:
         engine.close()
     assert len(f"src|1|{cited_id}".encode()) > MAX_CALLBACK_BYTES  # as the button was
-    assert cited(reply) and "Wasted Love" in visible(reply)
+    assert cited(reply, "Wasted Love")
     assert buttons[0]["text"] == "Source [1]"  # before short keys, this button was left out
     assert all(len(b["callback_data"].encode()) <= MAX_CALLBACK_BYTES for b in buttons)
     assert visible(source).startswith("Source [1] — Basel Hosts the Eurovision Final") and "Wasted Love" in visible(source)

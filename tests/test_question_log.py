@@ -53,6 +53,7 @@ def test_one_vote_per_reader_per_answer_and_a_later_vote_replaces_it(log: Questi
     log.record(entry("a1"))
     assert log.vote("a1", "111", 1) == "recorded"
     assert log.vote("a1", "111", -1) == "changed"
+    assert log.vote("a1", "111", -1) == "unchanged"  # pressed again: still one vote, and the reader is told so
     assert log.vote("a1", "222", -1) == "recorded"
     assert log.vote("unknown-answer", "111", 1) == "unknown"
     [voted] = log.entries()
@@ -68,7 +69,7 @@ def test_votes_survive_a_reopen_and_still_dedupe(tmp_path: Path) -> None:
     first.vote("a1", "111", 1)
     first.close()
     again = QuestionLog.open(path)
-    assert again.vote("a1", "111", 1) == "changed"  # the same secret: the same reader is recognised
+    assert again.vote("a1", "111", 1) == "unchanged"  # the same secret: the same reader is recognised
     assert [(e.up, e.down) for e in again.entries()] == [(1, 0)]
     again.close()
 
