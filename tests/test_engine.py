@@ -143,8 +143,8 @@ def test_the_corpus_front_matter_gives_start_its_examples(engine: Engine) -> Non
             EXAMPLES[0],
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="the reader scores 'prisoners' against '390 individuals' at 0.26, under its 0.27 threshold "
-                "(it leans on shared words); 'How many people were exchanged?' scores 0.89",
+                reason="the reader scores 'prisoners' against '390 individuals' at 0.29, under its 0.38 threshold "
+                "(it leans on shared words); 'How many people were exchanged in total?' scores 0.83",
             ),
         ),
         *EXAMPLES[1:],
