@@ -103,9 +103,10 @@ class AnswerabilityReader:
 
         The shipped model (``training/quantize.py``) quantizes each token's activations with a scale of its own,
         so a pair scores the same beside any other (within ``calibration.tolerance``) and all the sentences run
-        in one padded batch: on 2 cores, about 11 ms for ten news sentences. A model quantized with one scale
-        per run (onnxruntime's dynamic quantization, the earlier reader) moved a sentence's score with its
-        batch-mates by up to 0.15; such a model (without the metadata quantize.py writes) runs one pair a run.
+        in one padded batch on ``threads`` cores (its cost against pairs run alone: README "Benchmarks"). A model
+        quantized with one scale per run (onnxruntime's dynamic quantization, the earlier reader) moved a
+        sentence's score with its batch-mates by up to 0.27; such a model (without the metadata quantize.py
+        writes) runs one pair a run.
         """
         model = self._model()
         encodings = model.tokenizer.encode_batch([(question, s) for s in sentences])

@@ -35,24 +35,26 @@ class Floors:
 
 
 # Measured on this project's 2-core AMD EPYC (AVX2, no VNNI), reader of rag/reader_model (round 4's weights, a
-# scale per token, threshold 0.38, tolerance 0.01), TOP_K 10, by `exchange-bot eval --questions FILE` from the
-# checkout root (fact precision: `python -m pytest tests/test_answer_quality.py -n 0 -s`, which prints them all):
-#   set                 accuracy      fact precision  refusal     hit@3        best within 0.01 of 0.38
-#   qa.jsonl            0.733 (11/15) 0.917 (11/12)   1.000 (3/3) 1.000        1 (q10, answered at 0.389)
-#   paraphrases.jsonl   0.471 (32/68) 0.872           0.969 (31/32) 0.956      0
-#   unseen.jsonl        0.500 (11/22) 0.917           1.000 (8/8) 0.955        0
-#   multilingual.jsonl  0.765 (26/34) 1.000           1.000 (22/22) 0.912    - (the reader plays no part)
-# Slack: a floor sits one question (or citation) under its figure, and one more for each question whose best
-# score lies within the reader's tolerance of its threshold (on another x86 CPU or in another batch a score moves
-# at most that much, so only those answers could flip; the model card, "Quantization"). Over ten questions or
-# fewer (refusals of qa.jsonl and unseen.jsonl) only the tolerance's slack applies: one question is a tenth.
-# Earlier floors that the recalibrated reader falls under, reported, not hidden: paraphrase accuracy 0.50 (now
-# 0.471: the threshold rose from 0.27 to 0.38, so more answers in other words are refused; refusal rose from 0.875
-# to 0.969 on this machine).
+# scale per token, threshold 0.38, tolerance 0.08), TOP_K 10, by `exchange-bot eval --questions FILE` from the
+# checkout root (fact precision and the questions near the threshold: `python -m pytest
+# tests/test_answer_quality.py -n 0 -s`, which prints them):
+#   set                 accuracy       fact precision  refusal        hit@3   best within 0.08 of 0.38
+#   qa.jsonl            0.733 (11/15)  0.917 (11/12)   1.000 (3/3)    1.000   q10, q13 answered; q03 refused
+#   paraphrases.jsonl   0.471 (32/68)  0.872           0.969 (31/32)  0.956   p18, p24 answered; u08 refused
+#                                                                             (unanswerable); six misses
+#   unseen.jsonl        0.500 (11/22)  0.917 (11/12)   1.000 (8/8)    0.955   v03, a miss
+#   multilingual.jsonl  0.765 (26/34)  1.000           1.000 (22/22)  0.912   - (the reader plays no part)
+# Slack: one question (or citation) under each figure, plus one for each question within the tolerance of the
+# threshold that could flip the wrong way on another x86 CPU (an answer refused, a refusal answered, a miss
+# answered with a wrong citation; the model card, "Quantization"). Over ten questions or fewer (the refusals of
+# qa.jsonl and unseen.jsonl) only the tolerance's slack applies: one question there is a tenth or more.
+# Earlier floors the recalibrated reader falls under, reported, not hidden: paraphrase accuracy 0.50 (now 0.471:
+# the threshold rose from 0.27 to 0.38, so more answers in other words are refused, while refusal rose from 0.875
+# to 0.969 on this machine), and the 0.66 qa.jsonl accuracy floor now has the slack above (0.53).
 FLOORS = {
-    "qa.jsonl": Floors(accuracy=0.60, precision=0.75, refusal=1.0, hit_at_3=0.93),
-    "paraphrases.jsonl": Floors(accuracy=0.45, precision=0.85, refusal=0.93, hit_at_3=0.94),
-    "unseen.jsonl": Floors(accuracy=0.45, precision=0.83, refusal=1.0, hit_at_3=0.90),
+    "qa.jsonl": Floors(accuracy=0.53, precision=0.76, refusal=1.0, hit_at_3=0.93),
+    "paraphrases.jsonl": Floors(accuracy=0.42, precision=0.80, refusal=0.90, hit_at_3=0.94),
+    "unseen.jsonl": Floors(accuracy=0.45, precision=0.76, refusal=1.0, hit_at_3=0.90),
     "multilingual.jsonl": Floors(accuracy=0.73, precision=0.96, refusal=0.95, hit_at_3=0.88),
 }
 SETS = {"qa.jsonl": QA_FILE} | {name: DATA / name for name in FLOORS if name != "qa.jsonl"}
