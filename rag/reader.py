@@ -44,6 +44,7 @@ class Calibration:
 
     threshold: float  # the best sentence must score this much, or the article does not say
     second_share: float  # a second sentence is quoted when it scores this share of the best
+    tolerance: float  # how far a pair's score may move between x86 CPUs or batches (MODEL_CARD, "Quantization")
 
 
 class AnswerabilityReader:
@@ -53,35 +54,40 @@ class AnswerabilityReader:
         self.threads = threads or default_threads()
         self.model_dir = model_dir
         self.calibration = self._read_calibration(model_dir)
-        self._loaded: tuple[ort.InferenceSession, Tokenizer, ThreadPoolExecutor] | None = None
+        self._loaded: _LoadedModel | None = None
         self._lock = threading.Lock()
 
     @staticmethod
     def _read_calibration(model_dir: Path) -> Calibration:
         try:
             values = json.loads((model_dir / "calibration.json").read_text(encoding="utf-8"))
-            return Calibration(threshold=float(values["threshold"]), second_share=float(values["second_share"]))
+            return Calibration(
+                threshold=float(values["threshold"]), second_share=float(values["second_share"]),
+                tolerance=float(values["tolerance"]),
+            )
         except (OSError, ValueError, KeyError) as exc:
             raise ReaderUnavailableError(f"reader calibration unreadable in {model_dir}: {exc}") from exc
 
-    def _model(self) -> tuple[ort.InferenceSession, Tokenizer, ThreadPoolExecutor]:
+    def _model(self) -> _LoadedModel:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
-                    try:
-                        # One core a run: a single short pair gains little from more, and the pairs of a
-                        # question run side by side instead (score).
-                        session = ort.InferenceSession(
-                            str(self.model_dir / MODEL_FILE), cpu_session_options(1),
-                            providers=["CPUExecutionProvider"],
-                        )
-                        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-                    except Exception as exc:  # onnxruntime raises its own types for a missing or bad file
-                        raise ReaderUnavailableError(f"reader model could not load: {exc}") from exc
-                    tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
-                    tokenizer.no_padding()  # the file may carry a padding setting; pairs run alone (score)
-                    self._loaded = (session, tokenizer, ThreadPoolExecutor(self.threads, "reader"))
+                    self._loaded = self._load()
         return self._loaded
+
+    def _load(self) -> _LoadedModel:
+        try:
+            # One core a run: a single short pair gains little from more, and the pairs of a question run side
+            # by side instead (score).
+            session = ort.InferenceSession(
+                str(self.model_dir / MODEL_FILE), cpu_session_options(1), providers=["CPUExecutionProvider"]
+            )
+            tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        except Exception as exc:  # onnxruntime raises its own types for a missing or bad file
+            raise ReaderUnavailableError(f"reader model could not load: {exc}") from exc
+        tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+        tokenizer.no_padding()  # the file may carry a padding setting; pairs run alone, unpadded (score)
+        return _LoadedModel(session, tokenizer, ThreadPoolExecutor(self.threads, "reader"))
 
     def load_in_background(self) -> threading.Thread:
         """Start loading the model now, so the first question does not wait for it."""
@@ -90,27 +96,36 @@ class AnswerabilityReader:
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
         """Probability, for each sentence, that it answers the question.
 
-        Each pair runs alone. The int8 model quantizes its activations with one scale per run, so in a batch a
-        sentence's score moved with the other sentences beside it and their padding (by up to 0.15); alone, a
-        pair always scores the same. The pairs run side by side on ``threads`` cores, one core each: on 2 cores,
-        21 ms for ten news sentences, against 26 ms for one batch on both cores and 35 ms for one pair after another.
+        The shipped model (``training/quantize.py``) quantizes each token's activations with a scale of its own,
+        so a pair scores the same alone or beside any other (within ``calibration.tolerance``; the earlier model
+        took one scale per run and moved a score with its batch-mates by up to 0.27). Scores would allow one
+        padded batch, but on 2 cores it costs more: the batch computes the shorter sentences' padding, and the
+        per-token quantization runs as graph operations of its own (ten news sentences: 89 ms and 180 ms of CPU
+        batched, against 68 ms and 136 ms of CPU for the pairs alone, one core each, side by side).
         """
-        session, tokenizer, workers = self._model()
+        model = self._model()
+        encodings = model.tokenizer.encode_batch([(question, s) for s in sentences])
 
         def logit(encoding: Encoding) -> float:
-            feeds = {
-                name: np.array([values], dtype=np.int64)
-                for name, values in (
-                    ("input_ids", encoding.ids),
-                    ("attention_mask", encoding.attention_mask),
-                    ("token_type_ids", encoding.type_ids),
-                )
-            }
-            return float(session.run(None, feeds)[0][0, 0])
+            return float(model.session.run(None, _feeds(encoding))[0][0, 0])
 
-        encodings = tokenizer.encode_batch([(question, s) for s in sentences])
-        logits = np.array(list(workers.map(logit, encodings)), dtype=np.float32)
+        logits = np.array(list(model.workers.map(logit, encodings)), dtype=np.float32)
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class _LoadedModel:
+    session: ort.InferenceSession
+    tokenizer: Tokenizer
+    workers: ThreadPoolExecutor  # one pair a worker, one worker a core
+
+
+def _feeds(encoding: Encoding) -> dict[str, np.ndarray]:
+    """The model's inputs for one pair, unpadded."""
+    return {
+        name: np.array([getattr(encoding, field)], dtype=np.int64)
+        for name, field in (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))
+    }
 
 
 class ReaderAnswerer:

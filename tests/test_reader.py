@@ -52,14 +52,16 @@ def test_the_same_topic_without_the_asked_for_fact_is_not_an_answer(reader: Answ
 
 
 def test_scores_do_not_depend_on_batch_mates(reader: AnswerabilityReader) -> None:
-    # The int8 model's activation scale is per run: scored in one batch, a sentence's score moved with its
-    # neighbours' lengths and words. Each pair runs alone, so a score is the same beside anything.
+    # The packaged model quantizes each token with a scale of its own (training/quantize.py), so a sentence
+    # scores as it does alone beside any other, within the stated tolerance (the earlier model took one scale per
+    # run: beside other sentences a score moved by up to 0.15).
     question, sentence = "Who designed the bridge?", "John Bradfield designed the bridge."
     [alone] = reader.score(question, [sentence])
     beside_long = reader.score(question, [sentence, "A much longer sentence about the harbour and its ferries " * 4])
     beside_many = reader.score(question, ["Tolls are collected.", "It opened in 1932.", sentence, "It is grey."])
-    assert beside_long[0] == alone
-    assert beside_many[2] == alone
+    assert abs(beside_long[0] - alone) <= reader.calibration.tolerance
+    assert abs(beside_many[2] - alone) <= reader.calibration.tolerance
+    assert [float(s) for s in reader.score(question, [])] == []
 
 
 def test_a_missing_model_is_a_typed_error_naming_the_reader(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@
 # Round 1 learns from the training pairs; mine.py then asks the real engine what it retrieves for training
 # questions and keeps the candidates round 1 gets wrong; round 2 learns from those; round 3 also sees questions
 # in other words (reword.py), so shared words alone stop deciding; round 4 learns from the candidates the
-# round-3 reader gets wrong (mined again, over the first 43 training articles); calibrate.py sets the threshold.
+# round-3 reader gets wrong (mined again, over the first 43 training articles); quantize.py turns train.py's
+# dynamic int8 export into the shipped per-token int8 model (the same scores on every x86 CPU and in any batch);
+# compare_quantized.py measures it against its fp32 graph (the tolerance); calibrate.py sets the threshold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python training/train.py --out training/work/round1 --work training/work
@@ -19,4 +21,6 @@ cp training/work3/model/reader-int8.onnx rag/reader_model/  # mine.py reads with
 python training/mine.py --out training/work/mined-r3.jsonl --seed 23 --articles 43
 python training/train.py --base training/work3/final --mined training/work/mined-r3.jsonl --reword --lr 2e-5 \
   --seed 29 --out rag/reader_model --work training/work4
-python training/calibrate.py
+python training/quantize.py --from-int8 rag/reader_model/reader-int8.onnx --save-fp32 training/work4/reader-fp32.onnx
+python training/compare_quantized.py --fp32 training/work4/reader-fp32.onnx --model shipped=rag/reader_model/reader-int8.onnx
+python training/calibrate.py --tolerance 0.08  # the float-path figure compare_quantized.py measured, rounded up (MODEL_CARD)

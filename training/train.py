@@ -73,7 +73,8 @@ def evaluate(model: BertForSequenceClassification, tokenizer: BertTokenizerFast,
 
 
 def export(model: BertForSequenceClassification, tokenizer: BertTokenizerFast, out: Path) -> Path:
-    """fp32 ONNX, then onnxruntime's dynamic int8 quantization (per channel): what the engine loads."""
+    """fp32 ONNX, then onnxruntime's dynamic int8 quantization (per channel); training/quantize.py turns that into
+    what the engine loads (a scale per token: the same scores on every x86 CPU and in any batch)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     out.mkdir(parents=True, exist_ok=True)
