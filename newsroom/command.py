@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,7 +27,7 @@ def parse_since(text: str, now: float | None = None) -> float:
     now = time.time() if now is None else now
     duration = _DURATION.fullmatch(text.strip().lower())
     if duration:
-        return now - float(duration.group(1)) * _UNITS[duration.group(2)]
+        return max(0.0, now - float(duration.group(1)) * _UNITS[duration.group(2)])  # "100000w": since the start
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -45,13 +46,16 @@ class LoadedReport:
 def load_report(settings: Settings, since: float) -> LoadedReport:
     """The report on the log in DATA_DIR since ``since``; questions logged without a vector are embedded here."""
     path = question_log_path(settings.data_dir)
-    log = QuestionLog.open_for_reading(path)
-    if log is None:
-        raise ReportError(f"No question log at {path}: the bot writes it while it runs (QUESTION_LOG_DAYS > 0).")
     try:
-        entries = log.entries(since)
-    finally:
-        log.close()
+        log = QuestionLog.open_for_reading(path)
+        if log is None:
+            raise ReportError(f"No question log at {path}: the bot writes it while it runs (QUESTION_LOG_DAYS > 0).")
+        try:
+            entries = log.entries(since)
+        finally:
+            log.close()
+    except sqlite3.Error as err:  # damaged or unreadable: one line, as for every other report error
+        raise ReportError(f"The question log at {path} cannot be read: {err}") from None
     embedder = MiniLMEmbedding(threads=settings.embedding_threads, model_dir=settings.model_dir)  # loads on first use
     return LoadedReport(build_report(entries, Corpus.load(settings.corpus_dir), embedder, since), entries)
 

@@ -106,3 +106,14 @@ def group_questions(
             count=int(weights[members].sum()), examples=tuple(questions[first_of[m]] for m in typical[:examples]),
         ))
     return sorted(groups, key=lambda g: -g.count)
+
+
+def groups_by_wording(questions: Sequence[str], examples: int = 3) -> list[QuestionGroup]:
+    """``questions`` with no vector grouped by their words alone (case, spacing and end punctuation aside): with no
+    model at hand, the same words are the same question and nothing more is known. Linear in the questions."""
+    by_wording: dict[str, list[str]] = {}
+    for question in questions:
+        by_wording.setdefault(same_wording(question), []).append(question)
+    groups = [QuestionGroup(count=len(asked), examples=tuple(dict.fromkeys(asked))[:examples])
+              for asked in by_wording.values()]
+    return sorted(groups, key=lambda g: -g.count)

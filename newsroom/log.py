@@ -110,7 +110,8 @@ class LoggedQuestion:
             article = answer.evidence[0].passage.doc_id
         document = documents.get(article) if article else None
         return cls(
-            answer_id=answer_id, question=answer.question, outcome=outcome, mode=answer.mode,
+            # A follow-up ("and soldiers?") as the engine read it: alone it means nothing in the report or an export.
+            answer_id=answer_id, question=answer.read_as or answer.question, outcome=outcome, mode=answer.mode,
             latency_ms=answer.latency_ms, chat_type=chat_type, article=article,
             article_version=document.version if document else None, passage_ids=cited,
             asked_at=time.time() if asked_at is None else asked_at, embedding=answer.embedding,
@@ -262,6 +263,8 @@ class QuestionLog:
                 earlier = self._connection.execute(
                     "SELECT value FROM votes WHERE voter_key = ?", (key,)
                 ).fetchone()
+                if earlier is not None and earlier[0] == value:
+                    return "unchanged"  # nothing to write: a reader pressing again costs no synced write
                 self._connection.execute(
                     "INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?)", (key, answer_id, value, time.time())
                 )
@@ -269,9 +272,7 @@ class QuestionLog:
                 logger.warning("question_log.vote_failed error=%s", err)
                 return "unknown"
         self._count_write()
-        if earlier is None:
-            return "recorded"
-        return "unchanged" if earlier[0] == value else "changed"
+        return "recorded" if earlier is None else "changed"
 
     def entries(self, since: float = 0.0) -> list[LogEntry]:
         """Every question asked at or after ``since`` (unix seconds), oldest first, with its votes."""

@@ -22,7 +22,7 @@ from .answer import answer_inline, answer_question, offer_no_results
 from .articles import articles_html, last_sync_html, start_html
 from .format import escape, format_passage, shorten
 from .policy import addressed_question
-from .privacy import log_notice, parse_days, privacy_html
+from .privacy import DEFAULT_STATS_DAYS, log_notice, parse_days, privacy_html
 from .reply import send_html
 from .sending import DeliveryUncertain
 from .state import BotContext
@@ -135,11 +135,15 @@ async def stats(update: Update, context: BotContext) -> None:
     if user is None or user.id not in context.bot_data.telegram.admin_user_ids:
         await message.reply_text("Sorry, /stats is only for the people who run this bot.")
         return
+    if message.chat.type != ChatType.PRIVATE:  # the summary quotes readers' questions, private chats' included
+        await message.reply_text("Please ask /stats in a private chat with me: it quotes readers' questions.")
+        return
     days = parse_days(context.args)
     if days is None:
-        await message.reply_text("Usage: /stats or /stats N, for the last N days (7 by default).")
+        await message.reply_text(f"Usage: /stats or /stats N, for the last N days ({DEFAULT_STATS_DAYS} by default).")
         return
-    await message.reply_text(await context.bot_data.questions.summary(days))
+    retention = context.bot_data.telegram.question_log_days
+    await message.reply_text(await context.bot_data.questions.summary(min(days, retention) if retention else days))
 
 
 async def ask(update: Update, context: BotContext) -> None:

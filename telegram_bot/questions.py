@@ -95,9 +95,9 @@ class QuestionRecorder:
         if not self.enabled:
             return "The question log is off (QUESTION_LOG_DAYS=0): there is nothing to sum up."
         since = time.time() - days * 24 * 3600
-        return await asyncio.get_running_loop().run_in_executor(
-            self._thread, lambda: render_summary(summarize(self.log, since))
-        )
+        # Not on the log's writer thread: grouping a month of questions takes seconds, and every answer's write
+        # and every vote would queue behind it (the log's lock covers only the read of the rows).
+        return await asyncio.to_thread(lambda: render_summary(summarize(self.log, since)))
 
     async def prune_daily(self) -> None:
         """Let questions older than the retention go, once a day, until cancelled."""

@@ -154,7 +154,10 @@ def test_stats_gives_admins_the_summary_and_others_a_polite_no(settings: Setting
         [*_, refusal] = h.replies(3)
         h.send(h.fake.private_message("/stats"))
         [*_, summary] = h.replies(4)
+        h.send(h.fake.group_message("/stats"))  # an admin in a group: the summary would show readers' questions there
+        [*_, in_group] = h.replies(5)
     assert refusal.params["text"] == "Sorry, /stats is only for the people who run this bot."
+    assert in_group.params["text"].startswith("Please ask /stats in a private chat") and NOT_IN_ARTICLE not in visible(in_group)
     text = visible(summary)
     assert "2 questions" in text and "Answered 1 (50%), refused 1 (50%)" in text
     assert NOT_IN_ARTICLE in text  # the most asked question the article does not answer

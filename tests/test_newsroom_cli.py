@@ -110,3 +110,15 @@ def test_no_log_a_bad_period_and_an_unwritable_file_are_one_clear_line(tmp_path:
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "empty"))
     missing = runner.invoke(app, ["report"])
     assert missing.exit_code == 2 and "No question log" in missing.output
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "questions.sqlite3").write_bytes(b"not a database, " * 512)
+    monkeypatch.setenv("DATA_DIR", str(damaged))
+    unreadable = runner.invoke(app, ["report"])
+    assert unreadable.exit_code != 0 and "cannot be read" in unreadable.output and "Traceback" not in unreadable.output
+
+
+def test_a_period_longer_than_the_log_reports_everything(report_env: Settings) -> None:
+    everything = runner.invoke(app, ["report", "--json", "--since", "100000w"])  # before year 1: since the start
+    assert everything.exit_code == 0, everything.output
+    assert json.loads(everything.stdout)["asked"] == json.loads(runner.invoke(app, ["report", "--json"]).stdout)["asked"]
