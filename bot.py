@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.request import BaseRequest
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, InlineQueryHandler
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ChosenInlineResultHandler, CommandHandler
+from telegram.ext import InlineQueryHandler
 from telegram.ext import MessageHandler, TypeHandler, filters
 
 from rag import Engine, RagError, Settings
@@ -121,6 +122,7 @@ def build_application(
     refused = filters.UpdateType.MESSAGE & private & ~allowed  # in groups: silence
     application.add_handler(MessageHandler(refused, handlers.refuse_message))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_handler(ChosenInlineResultHandler(handlers.inline_chosen))
     application.add_handler(CallbackQueryHandler(handlers.source_button, pattern=SOURCE_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.vote_button, pattern=VOTE_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -101,16 +100,16 @@ async def answer_inline(update: Update, context: BotContext, question: str) -> N
     except EmptyQuestionError as err:
         await offer_no_results(query, shorten(err.user_message, 60))
         return
-    except RagError as err:  # too long, index down: all have a safe message
-        seconds = time.perf_counter() - started
-        entry = logged_error(question, answer_id, INLINE_CHAT_TYPE, state.mode, seconds * 1000, asked_at)
-        async with logged(state, entry, seconds):
-            await offer_no_results(query, shorten(err.user_message, 60))
+    except RagError as err:  # too long, index down: all have a safe message; nothing to send, so nothing logged
+        state.metrics.count_question("error", time.perf_counter() - started)
+        await offer_no_results(query, shorten(err.user_message, 60))
         return
     seconds = time.perf_counter() - started
     entry = logged_answer(answer, answer_id, INLINE_CHAT_TYPE, state.engine, asked_at)
-    async with logged(state, entry, seconds):
-        await offer_inline_answer(query, question, answer, answer_keyboard(answer, state.questions.votable(answer_id)))
+    state.metrics.count_question(entry.outcome, seconds)
+    state.questions.hold(entry)  # logged once the reader sends it or votes on it, not as they type
+    keyboard = answer_keyboard(answer, state.questions.votable(answer_id))
+    await offer_inline_answer(query, question, answer, keyboard, result_id=answer_id)
     logger.info("inline.answered mode=%s outcome=%s engine_ms=%.0f", answer.mode, entry.outcome, answer.latency_ms)
 
 
@@ -120,15 +119,14 @@ async def offer_no_results(query: InlineQuery, hint: str) -> None:
 
 
 async def offer_inline_answer(
-    query: InlineQuery, question: str, answer: Answer, keyboard: InlineKeyboardMarkup | None
+    query: InlineQuery, question: str, answer: Answer, keyboard: InlineKeyboardMarkup | None, result_id: str
 ) -> None:
-    """Answer an inline query with the cited answer as one result, its buttons under it; as plain text if the
-    HTML is refused."""
+    """Answer an inline query with the cited answer as one result (``result_id``: its answer id, which a chosen
+    inline result names), its buttons under it; as plain text if the HTML is refused."""
     html = split_html(format_answer(answer, question=question))[0]
 
     def result(text: str, parse_mode: str | None) -> InlineQueryResultArticle:
         content = InputTextMessageContent(text, parse_mode=parse_mode, link_preview_options=NO_PREVIEW)
-        result_id = hashlib.sha256(question.encode()).hexdigest()[:32]  # at most 64 bytes
         return InlineQueryResultArticle(
             result_id, title=shorten(question, 60), input_message_content=content,
             description=shorten(answer.text, 120), reply_markup=keyboard,

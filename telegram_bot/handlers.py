@@ -226,6 +226,11 @@ async def vote_button(update: Update, context: BotContext) -> None:
         await query.answer(VOTE_NOTICES[result])
 
 
+async def inline_chosen(update: Update, context: BotContext) -> None:
+    """A reader sent an inline answer into a chat (inline feedback on): log the question it answered."""
+    await context.bot_data.questions.sent(update.chosen_inline_result.result_id)
+
+
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button this bot no longer knows: stop the client's spinner with a word why."""
     await update.callback_query.answer("This button no longer works: ask the question again.")

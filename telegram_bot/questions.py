@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cachetools import LRUCache
 from telegram import Update
 
 from newsroom.log import LoggedQuestion, QuestionLog, VoteResult, question_log_path
@@ -53,6 +54,9 @@ def logged_error(question: str, answer_id: str, chat_type: str, mode: str, laten
     )
 
 
+HELD_INLINE = 1024  # inline answers offered and not yet sent or voted on, the most recent kept
+
+
 @dataclass
 class QuestionRecorder:
     """The bot's handle on the question log: every call in one thread of its own; ``enabled`` False when
@@ -63,6 +67,9 @@ class QuestionRecorder:
     _thread: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="question-log"), repr=False
     )
+    # Inline answers are offered as the reader types ("How many", "How many peo", …): each is held here and
+    # written only when the reader sends it (a chosen inline result) or votes on it, so previews never fill the log.
+    _held: LRUCache[str, LoggedQuestion] = field(default_factory=lambda: LRUCache(maxsize=HELD_INLINE), repr=False)
 
     @classmethod
     def open(cls, data_dir: Path, retention_days: int, token: str) -> QuestionRecorder:
@@ -86,8 +93,20 @@ class QuestionRecorder:
         if self.enabled:
             await asyncio.get_running_loop().run_in_executor(self._thread, self.log.record, entry)
 
+    def hold(self, entry: LoggedQuestion) -> None:
+        """Keep an inline answer's entry until the reader sends it or votes on it (``sent``)."""
+        if self.enabled:
+            self._held[entry.answer_id] = entry
+
+    async def sent(self, answer_id: str) -> None:
+        """Write a held inline answer's entry: the reader sent it into a chat (or voted on it)."""
+        entry = self._held.pop(answer_id, None)
+        if entry is not None:
+            await self.record(entry)
+
     async def vote(self, answer_id: str, user_id: int, value: int) -> VoteResult:
         """A reader's vote on an answer; the log keeps a keyed hash of the two, never the user id."""
+        await self.sent(answer_id)  # an inline answer voted on was sent, whether or not Telegram told the bot
         return await asyncio.get_running_loop().run_in_executor(self._thread, self.log.vote, answer_id, str(user_id), value)
 
     async def summary(self, days: int) -> str:

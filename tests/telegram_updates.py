@@ -157,6 +157,14 @@ class TelegramUpdates:
             }
         }
 
+    def chosen_inline_result(self, result_id: str, query: str, *, user_id: int = 1001) -> dict[str, Any]:
+        """The reader sent an inline result into a chat (sent only to bots with inline feedback on)."""
+        return {
+            "chosen_inline_result": {
+                "result_id": result_id, "from": self.user(user_id), "query": query, "inline_message_id": "AAQAinline",
+            }
+        }
+
     def callback_query(self, bot_message: dict[str, Any], data: str, *, user_id: int = 1001) -> dict[str, Any]:
         """A press on an inline keyboard button of ``bot_message`` (a message the bot sent)."""
         return {

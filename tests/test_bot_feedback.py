@@ -103,6 +103,20 @@ def test_an_inline_answer_carries_the_buttons_and_its_votes_count(harness: Harne
     assert entry.question.chat_type == "inline" and entry.question.question == QUESTION and entry.up == 1
 
 
+def test_inline_answers_are_logged_when_sent_not_as_the_reader_types(harness: Harness) -> None:
+    h = harness
+    for typed in ("How many people", QUESTION):  # Telegram asks again as the reader types
+        h.send(h.fake.inline_query(typed))
+    calls = h.fake.wait_for_calls("answerInlineQuery", 2)
+    assert logged(h.application.bot_data.settings) == []  # previews are not questions
+    # The two are answered side by side, in either order: the reader sends the full question's result.
+    [chosen] = next(c.params["results"] for c in calls if c.params["results"][0]["title"] == QUESTION)
+    h.send(h.fake.chosen_inline_result(chosen["id"], QUESTION))
+    h.fake.wait_for(lambda: len(logged(h.application.bot_data.settings)) == 1)
+    [entry] = logged(h.application.bot_data.settings)
+    assert entry.question.question == QUESTION and entry.question.chat_type == "inline"
+
+
 def test_a_long_article_file_name_keeps_every_button_within_64_bytes(tmp_path: Path, open_engine: OpenEngine) -> None:
     settings = make_settings(tmp_path)
     long_name = "basel-hosts-the-eurovision-song-contest-final-" * 4 + "and-the-city-celebrates.md"  # 210 bytes
@@ -176,7 +190,7 @@ def test_the_question_log_never_holds_an_id_or_a_name(settings: Settings, engine
 
     def as_reader(update: dict[str, Any]) -> dict[str, Any]:
         sender = {"id": user_id, "is_bot": False, "first_name": names[0], "last_name": names[1], "username": names[2]}
-        body = update.get("message") or update.get("inline_query")
+        body = update.get("message") or update.get("inline_query") or update.get("chosen_inline_result")
         body["from"] = sender
         if "chat" in body:
             body["chat"] = ({"id": group_id, "type": "supergroup", "title": names[3]} if body["chat"]["type"] != "private"
@@ -195,7 +209,9 @@ def test_the_question_log_never_holds_an_id_or_a_name(settings: Settings, engine
         h.send(as_reader(h.fake.private_message("why? " * 400)))  # too long: logged as an error
         h.send(as_reader(h.fake.inline_query(QUESTION)))
         h.replies(3)
-        h.fake.wait_for_calls("answerInlineQuery")
+        [offered] = h.fake.wait_for_calls("answerInlineQuery")
+        h.send(as_reader(h.fake.chosen_inline_result(offered.params["results"][0]["id"], QUESTION)))
+        h.fake.wait_for(lambda: len(logged(settings)) == 4)
         press(h, votes_of(h.fake.bot_messages[0])["👎"], user_id=user_id, message=h.fake.bot_messages[0])
         while_running = contents()  # the write-ahead log holds the newest rows
     after = contents()
