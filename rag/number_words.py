@@ -21,7 +21,10 @@ from .tokens import WordSplitter
 LANGUAGES = ("en", "uk", "ru", "es", "de", "fr")
 _CASES = {"uk": ("nominative", "genitive", "dative", "accusative", "instrumental", "locative"),
           "ru": ("nominative", "genitive", "dative", "accusative", "instrumental", "prepositional")}
-_SCALES = (100, 1000, 10**6, 10**9)  # 100: "two hundred" is 2 × 100
+_HUNDRED = 100  # "two hundred" is 2 × 100, and "two hundred thousand" (2 × 100) × 1000: it multiplies the running part
+_SCALES = (1000, 10**6, 10**9)  # these close the running part into the total: "сто двадцять тисяч" is 120 × 1000
+# The feminine form ("дві", "две" for two): num2words names the genders of Ukrainian in full, of Russian by letter.
+_GENDERS = {"uk": ("masculine", "feminine"), "ru": ("m", "f")}
 # Words that join the parts of one number: "treinta y dos", "hundred and twenty", "vingt et un".
 _JOINERS = frozenset({"and", "y", "et", "und", "і", "й", "та", "и"})
 # An inflected form the lexicon lacks ("seiscientas" for "seiscientos"): the same word but for its last letters.
@@ -35,7 +38,7 @@ def _renderings(value: int, language: str, inflected: bool) -> set[str]:
     texts = {num2words(value, lang=language)}
     if inflected and language in _CASES:
         texts |= {num2words(value, lang=language, case=case, gender=gender)
-                  for case in _CASES[language] for gender in ("m", "f")}
+                  for case in _CASES[language] for gender in _GENDERS[language]}
     return {text.casefold() for text in texts}
 
 
@@ -62,7 +65,7 @@ def _lexicon() -> dict[str, int]:
                     readings[parts[0]].add(value)
                 else:
                     multi_word.append((value, parts))
-        for scale in _SCALES:
+        for scale in (_HUNDRED, *_SCALES):
             for count in (1, 2, 5):  # the singular and plural forms ("тисяча", "тисячі", "тисяч", "millones")
                 parts = _WORDS.split(num2words(count * scale, lang=language).casefold())
                 if len(parts) > 1:  # "двісті" alone is 200, not a word for hundreds
@@ -118,7 +121,9 @@ def number_mentions(text: str) -> list[tuple[str, bool]]:
                     end += 1
                     continue
                 break
-            if value in _SCALES:
+            if value == _HUNDRED:
+                current, last = max(current, 1) * _HUNDRED, _HUNDRED
+            elif value in _SCALES:
                 total, current, last = total + max(current, 1) * value, 0, 0
             elif last and value >= last:
                 break  # "veintidós, treinta": the parts of one number get smaller, so this is the next number

@@ -84,6 +84,10 @@ def test_names_match_across_scripts_and_accents() -> None:
         ("dos mil veintidós, treinta y dos", {"2022", "32"}),
         ("270 військових і 1,000 цивільних", {"270", "1000"}),
         ("Un intercambio sin acuerdo; сім'я чекала.", set()),  # "un" is an article; "сім'я" is a family, not 7
+        # A hundred multiplies what comes before it and is multiplied by the thousand after it (both read 1,100
+        # and 1,200 once), and the Ukrainian feminine "дві" is two.
+        ("сто двадцять тисяч біженців і дві тисячі волонтерів", {"120000", "2000"}),
+        ("cien mil personas, doscientos mil euros, cent mille", {"100000", "200000"}),
     ],
 )
 def test_numbers_are_read_in_digits_and_in_words_of_several_languages(sentence: str, numbers: set[str]) -> None:
