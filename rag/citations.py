@@ -6,8 +6,7 @@ the cited passages support it: every number, name and negation it states appears
 in them (rag.claims), and its words overlap theirs or its meaning is close to
 theirs. A sentence shown in another language is checked as shown, against the
 English sentences it cites: its numbers (digits or words), names (any script)
-and negations, then its meaning and what its numbers count, by the multilingual
-model (rag.meaning). Any English the model gives with it decides nothing; without
+and negations, then its meaning, by the multilingual model (rag.meaning). Any English the model gives with it decides nothing; without
 the multilingual model such a sentence cannot be checked and is dropped.
 Citations are renumbered in order of first use, so ``[n]`` always names a passage
 that exists.

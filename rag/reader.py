@@ -63,7 +63,8 @@ class AnswerabilityReader:
             values = json.loads((model_dir / "calibration.json").read_text(encoding="utf-8"))
             return Calibration(
                 threshold=float(values["threshold"]), second_share=float(values["second_share"]),
-                tolerance=float(values["tolerance"]),
+                # A model folder calibrated before the tolerance was stated still loads (the engine does not use it).
+                tolerance=float(values.get("tolerance", 0.0)),
             )
         except (OSError, ValueError, KeyError) as exc:
             raise ReaderUnavailableError(f"reader calibration unreadable in {model_dir}: {exc}") from exc

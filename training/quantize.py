@@ -102,7 +102,8 @@ def _without_unused(nodes: list[onnx.NodeProto], outputs: list[str]) -> list[onn
 
 
 def per_token_int8(fp32: onnx.ModelProto) -> onnx.ModelProto:
-    """Every weight MatMul as an exact integer product: weights s8 per output channel in 7 bits (-63..63),
+    """Every weight MatMul as an exact integer product: weights s8 per output channel in 8 bits (-127..127; the
+    trained model's own grid),
     activations u8 with a scale and zero point per token (its own min and max, 0 included, as onnxruntime's
     DynamicQuantizeLinear takes them per tensor). The zero point's share is taken off in int32
     (``acc - zero_point * column_sum``), so the whole sum stays integer and exact until one float rescale."""
