@@ -167,7 +167,7 @@ class Engine:
                 meaning = meaning_check(crosslingual)
             checker = CitationChecker(
                 embedder, {d.doc_id: d for d in documents},
-                lambda text: not corpus_is_latin or language.is_english(text),
+                lambda text: not corpus_is_latin or language.sentence_is_english(text),
                 known_names([p.text for p in passages]), meaning,
             )
             offline = OfflineAnswering(

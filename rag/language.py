@@ -46,6 +46,12 @@ class LanguageGuard:
                     self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
         return str(self._identifier.classify(text)[0])
 
+    def sentence_is_english(self, sentence: str) -> bool:
+        """True for a whole sentence in English, as an answer shows it. A sentence is long enough for the identifier,
+        and the question shortcuts would misjudge it: "Rusia no devolvió a 270 soldados" has two English
+        function words in five ("no", "a")."""
+        return not in_other_script(sentence) and self._identify(sentence) == "en"
+
     def is_english(self, question: str) -> bool:
         """True for a question the English model can search as written."""
         if in_other_script(question):

@@ -110,7 +110,8 @@ def shown_names(sentence: str, known: frozenset[str] = frozenset()) -> list[str]
     """The names a sentence in a language other than English writes, in any script and position.
 
     Past the first word, a capitalised word is a name, except in Latin script in a sentence that capitalises
-    nouns too (German). The first word, capitalised anyway: in Cyrillic when the dictionaries say so; in Latin
+    nouns too (German). The first word, capitalised anyway: in Cyrillic when the dictionaries say so or it spells
+    one of the articles' ``known`` names; in Latin
     script when it is one of the articles' ``known`` names, or opens a longer name ("Vladimir Putin …").
     Words in capitals only ("США", "ONU") are abbreviations, left out.
     """
@@ -123,7 +124,9 @@ def shown_names(sentence: str, known: frozenset[str] = frozenset()) -> list[str]
         if not capitalised[position]:
             continue
         if CYRILLIC.match(word):
-            is_name = position > 0 or _dictionary_says_name(word, sentence)
+            # The Ukrainian dictionary tags no place names and weighs readings alike, so an article's own name
+            # ("a city it names", transliterated) counts as a name at the start too, as in Latin script below.
+            is_name = position > 0 or _dictionary_says_name(word, sentence) or matching_name(word, known) is not None
         elif position == 0:
             opens_a_name = len(words) > 1 and capitalised[1] and not capitalises_nouns
             is_name = word.casefold() in known or opens_a_name

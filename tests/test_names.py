@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import Engine
+from rag.language import LanguageGuard
 from rag.models import Passage
 from rag.names import article_names, cyrillic_names, matching_name, shown_names
 from rag.number_words import restated_numbers, stated_numbers
@@ -66,6 +67,18 @@ def test_names_of_a_sentence_in_another_language_are_found_in_any_script_and_pos
     sentence: str, names: list[str]
 ) -> None:
     assert shown_names(sentence) == names
+
+
+def test_an_articles_name_opening_a_cyrillic_sentence_is_a_name_though_the_dictionary_calls_it_a_noun() -> None:
+    # The Ukrainian dictionary has no place-name tag: "Стамбул" alone reads as a common noun.
+    assert shown_names("Стамбул прийняв переговорників.") == []
+    assert shown_names("Стамбул прийняв переговорників.", article_names(PASSAGES)) == ["Стамбул"]
+
+
+def test_a_sentence_in_spanish_is_not_taken_for_english_by_its_short_function_words() -> None:
+    guard = LanguageGuard(frozenset())
+    assert not guard.sentence_is_english("Rusia no devolvió a 270 soldados.")  # "no" and "a": 2 of 5 words
+    assert guard.sentence_is_english("Each country exchanged 270 soldiers.")
 
 
 def test_names_match_across_scripts_and_accents() -> None:
