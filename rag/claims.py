@@ -109,8 +109,8 @@ def claim_problem(
     are found by rag.names.shown_names.
     """
     if in_english:
-        if not numbers(claim) <= numbers(source):
-            return "number"  # a number the cited sentence never states is invented
+        if not numbers(claim) <= numbers(source) or not stated_numbers(claim) <= stated_numbers(source):
+            return "number"  # a number the cited sentence never states is invented, in digits or in any language's words
         if unsupported_names(claim, source, article_names):
             return "name"
         if CYRILLIC.search(claim) and unsupported_cyrillic_names(claim, source_names):

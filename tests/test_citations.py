@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rag import Engine
-from rag.claims import known_names, latin_names, negates, unsupported_names
+from rag.claims import claim_problem, known_names, latin_names, negates, unsupported_names
 from rag.engine import not_in_article
 from tests.claims_calibration import load_claims
 from tests.conftest import OpenEngine, make_settings
@@ -118,6 +118,14 @@ def test_negation_is_read_in_several_languages() -> None:
                      "Ils ne se sont pas rencontrés.", "It happened without an agreement."):
         assert negates(sentence), sentence
     assert not negates("They met in Istanbul and agreed on a swap.")
+
+
+def test_an_english_claim_with_a_number_in_another_languages_words_is_checked_for_it() -> None:
+    source = "The ferry carried 120 passengers across the bay on Sunday."
+    assert claim_problem("The ferry carried двісті passengers across the bay.", source, frozenset(), frozenset(),
+                         in_english=True) == "number"
+    assert claim_problem("The ferry carried 120 passengers across the bay.", source, frozenset(), frozenset(),
+                         in_english=True) is None
 
 
 def copying_the_cited_passage(english_question: str, needle: str, shown: str) -> Responder:
