@@ -60,7 +60,7 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
             await message.reply_text(err.user_message)
         return
     seconds = time.perf_counter() - started
-    entry = logged_answer(answer, answer_id, message.chat.type, state.engine, asked_at)
+    entry = logged_answer(answer, answer_id, message.chat.type, state.documents(), asked_at)
     # For /source N; set before sending, so a /source sent as soon as the answer shows finds it.
     context.chat_data["sources"] = {c.n: c.passage_id for c in answer.citations}
     async with logged(state, entry, seconds):
@@ -105,7 +105,7 @@ async def answer_inline(update: Update, context: BotContext, question: str) -> N
         await offer_no_results(query, shorten(err.user_message, 60))
         return
     seconds = time.perf_counter() - started
-    entry = logged_answer(answer, answer_id, INLINE_CHAT_TYPE, state.engine, asked_at)
+    entry = logged_answer(answer, answer_id, INLINE_CHAT_TYPE, state.documents(), asked_at)
     state.metrics.count_question(entry.outcome, seconds)
     state.questions.hold(entry)  # logged once the reader sends it or votes on it, not as they type
     keyboard = answer_keyboard(answer, state.questions.votable(answer_id))

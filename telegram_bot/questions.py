@@ -22,7 +22,8 @@ from telegram import Update
 
 from newsroom.log import LoggedQuestion, QuestionLog, VoteResult, question_log_path
 from newsroom.report import render_summary, summarize
-from rag import Answer, Engine
+from rag import Answer
+from rag.models import Document
 
 from .journal import update_key
 
@@ -39,9 +40,10 @@ def answer_id(update: Update, key: bytes) -> str:
     return hashlib.blake2b(update_key(update).encode(), key=key, digest_size=ANSWER_ID_BYTES).hexdigest()
 
 
-def logged_answer(answer: Answer, answer_id: str, chat_type: str, engine: Engine, asked_at: float) -> LoggedQuestion:
-    """The log entry of an answer (answered, refused or an LLM fallback)."""
-    documents = {d.doc_id: d for d in engine.documents}
+def logged_answer(
+    answer: Answer, answer_id: str, chat_type: str, documents: dict[str, Document], asked_at: float
+) -> LoggedQuestion:
+    """The log entry of an answer (answered, refused or an LLM fallback); ``documents`` by id, for versions."""
     return LoggedQuestion.from_answer(answer, answer_id=answer_id, chat_type=chat_type, documents=documents,
                                       asked_at=asked_at)
 

@@ -11,6 +11,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from rag import Engine, RagError, Settings
 from rag.breaker import State
+from rag.models import Document
 from rag.live import CorpusWatcher, LiveEngine
 
 from .conversation import ConversationMemory
@@ -87,6 +88,14 @@ class BotState:
         """Each guarded dependency of the current engine and its breaker's state (none while no article is left)."""
         try:
             return {breaker.name: breaker.state for breaker in self.engine.breakers}
+        except RagError:
+            return {}
+
+    def documents(self) -> dict[str, Document]:
+        """The current articles by id (the question log records their versions); none while no article is left:
+        an answer already given is logged without a version rather than turned into an apology."""
+        try:
+            return {document.doc_id: document for document in self.engine.documents}
         except RagError:
             return {}
 
