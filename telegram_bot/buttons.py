@@ -49,7 +49,8 @@ def read_source_data(data: str, engine: Engine) -> SourcePress:
     """Resolve a Source button's key against the engine's articles now."""
     _, n, key = data.split("|", 2)
     document, ordinal = key.rsplit(":", 1)
-    doc_id = next((d.doc_id for d in engine.documents if document_key(d.doc_id) == document), None)
+    # A button sent before the short keys carries the doc_id itself: it keeps working.
+    doc_id = next((d.doc_id for d in engine.documents if document in (document_key(d.doc_id), d.doc_id)), None)
     return SourcePress(int(n), f"{doc_id}:{ordinal}" if doc_id else None)
 
 

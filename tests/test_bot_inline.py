@@ -54,3 +54,7 @@ def test_source_button_and_source_command_show_the_passage_with_neighbours(harne
     harness.send(harness.fake.callback_query(bot_message, "no-longer-a-button"))
     stale = harness.fake.wait_for_calls("answerCallbackQuery", 2)[1]
     assert stale.params["text"] == "This button no longer works: ask the question again."
+    harness.send(harness.fake.callback_query(bot_message, f"src|1|{passage_id}"))  # sent before the short keys
+    harness.fake.wait_for_calls("answerCallbackQuery", 3)
+    [older] = harness.replies(4)[3:]
+    assert f"<b>{sentence}</b>" in older.params["text"]
