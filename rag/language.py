@@ -48,7 +48,7 @@ class LanguageGuard:
 
     def sentence_is_english(self, sentence: str) -> bool:
         """True for a whole sentence in English, as an answer shows it. A sentence is long enough for the identifier,
-        and the question shortcuts would misjudge it: "Rusia no devolvió a 270 soldados" has two English
+        and the question shortcuts would misjudge it: "El tren no llegó a tiempo" has two English
         function words in five ("no", "a")."""
         return not in_other_script(sentence) and self._identify(sentence) == "en"
 

@@ -4,10 +4,10 @@ A quoted sentence must name everyone the question names (rag.multilingual), and
 a claim everyone it names (rag.claims). A question or a claim in Ukrainian or
 Russian writes those names in Cyrillic, and inflects them ("Ганні", "в Берліні"),
 so they are romanized both the Ukrainian and the Russian way and compared with the
-article's names by spelling similarity (accents aside: "Volodímir" is Volodymyr);
+article's names by spelling similarity (accents aside: "Zúrich" is Zurich);
 a few country names differ too much and are listed. A capital opens every sentence,
 so whether a sentence's first word is a name is asked of a morphological dictionary
-(pymorphy3, Ukrainian and Russian: "Путін" is a surname, "Обмін" a common noun).
+(pymorphy3, Ukrainian and Russian: "Шольц" is a surname, "Вибори" a common noun).
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def _morphology(language: str) -> pymorphy3.MorphAnalyzer:
 
 def _dictionary_says_name(word: str, sentence: str) -> bool:
     """Whether a capitalised Cyrillic word is a name by the dictionaries: the first of them (the sentence's language
-    first) that knows the word gives its readings as names at least half its weight ("Путин" is the surname
-    far more than a case of "путина"); a word neither knows is a foreign name ("Зеленский")."""
+    first) that knows the word gives its readings as names at least half its weight ("Шольц" is the surname,
+    "Вибори" a noun); a word neither knows is a foreign name ("Йоханссон")."""
     language = cyrillic_language(sentence)
     for analyzer in (_morphology(language), _morphology("ru" if language == "uk" else "uk")):
         readings = [parse for parse in analyzer.parse(word) if parse.is_known]

@@ -1,6 +1,6 @@
 """Numbers a sentence states in any of the bot's major languages, in digits or in words.
 
-A claim shown in Ukrainian may write "двісті сімдесят" where the cited sentence says 120: digits alone would
+A claim shown in Ukrainian may write "триста сорок" where the cited sentence says 150: digits alone would
 miss it. The words are not listed here: ``num2words`` writes every number below a thousand (and the words for
 a thousand, a million, a billion) in each language, in each grammatical case it knows, and a parser adds up a
 run of such words ("сто двадцять" = 100 + 20, "dos mil" = 2 × 1000). The word for one is left out: it is the
@@ -22,7 +22,7 @@ LANGUAGES = ("en", "uk", "ru", "es", "de", "fr")
 _CASES = {"uk": ("nominative", "genitive", "dative", "accusative", "instrumental", "locative"),
           "ru": ("nominative", "genitive", "dative", "accusative", "instrumental", "prepositional")}
 _HUNDRED = 100  # "two hundred" is 2 × 100, and "two hundred thousand" (2 × 100) × 1000: it multiplies the running part
-_SCALES = (1000, 10**6, 10**9)  # these close the running part into the total: "сто двадцять тисяч" is 120 × 1000
+_SCALES = (1000, 10**6, 10**9)  # these close the running part into the total: "сто сорок тисяч" is 140 × 1000
 # The feminine form ("дві", "две" for two): num2words names the genders of Ukrainian in full, of Russian by letter.
 _GENDERS = {"uk": ("masculine", "feminine"), "ru": ("m", "f")}
 # Words that join the parts of one number: "treinta y dos", "hundred and twenty", "vingt et un".
@@ -142,8 +142,8 @@ def stated_numbers(text: str) -> set[str]:
 
 
 def restated_numbers(claim: str, source: str) -> set[str]:
-    """Numbers the claim states more often than the source does: "270 soldiers and двісті сімдесят civilians",
-    citing a sentence that says 270 once, gives one of them a count the source gives to another number."""
+    """Numbers the claim states more often than the source does: "340 teachers and триста сорок nurses",
+    citing a sentence that says 340 once, gives one of them a count the source gives to another number."""
     in_claim = Counter(value for value, _ in number_mentions(claim))
     in_source = Counter(value for value, _ in number_mentions(source))
     return {value for value, count in in_claim.items() if 0 < in_source[value] < count}
