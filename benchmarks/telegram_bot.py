@@ -161,7 +161,8 @@ def _question_log_ms(ctx: BenchContext, answers: int = 200) -> dict[str, float]:
         on_loop, durable = [], []
         for i in range(answers):
             started = time.perf_counter()
-            entry = logged_answer(answer, f"bench{i}", "private", engine, time.time())
+            documents = {d.doc_id: d for d in engine.documents}  # as BotState.documents() builds it per answer
+            entry = logged_answer(answer, f"bench{i}", "private", documents, time.time())
             metrics.count_question(entry.outcome, answer.latency_ms / 1000)
             writing = asyncio.ensure_future(recorder.record(entry))
             on_loop.append(time.perf_counter() - started)
