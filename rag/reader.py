@@ -97,12 +97,11 @@ class AnswerabilityReader:
     def score(self, question: str, sentences: list[str]) -> np.ndarray:
         """Probability, for each sentence, that it answers the question.
 
-        The shipped model (``training/quantize.py``) quantizes each token's activations with a scale of its own,
-        so a pair scores the same alone or beside any other (within ``calibration.tolerance``; the earlier model
-        took one scale per run and moved a score with its batch-mates by up to 0.27). Scores would allow one
-        padded batch, but on 2 cores it costs more: the batch computes the shorter sentences' padding, and the
-        per-token quantization runs as graph operations of its own (ten news sentences: 89 ms and 180 ms of CPU
-        batched, against 68 ms and 136 ms of CPU for the pairs alone, one core each, side by side).
+        The shipped model (``training/quantize.py``) has 7-bit weights, so its integer sums are exact on every x86
+        CPU (within ``calibration.tolerance`` once float rounding is counted). It quantizes activations with one
+        scale per run, so each pair runs alone, unpadded, and scores the same whatever else retrieval found; the
+        pairs run side by side on ``threads`` cores, one core each (one padded batch cost more on 2 cores, even
+        for a batch-invariant model: the model card, "Speed").
         """
         model = self._model()
         encodings = model.tokenizer.encode_batch([(question, s) for s in sentences])

@@ -149,8 +149,8 @@ def test_the_corpus_front_matter_gives_start_its_examples(engine: Engine) -> Non
             question,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="the reader scores 'prisoners' against '390 individuals' at 0.29, under its 0.38 threshold "
-                "(it leans on shared words); 'How many people were exchanged in total?' scores 0.83",
+                reason="the reader scores 'prisoners' against '390 individuals' at 0.24, under its 0.28 threshold "
+                "(it leans on shared words); 'How many people were exchanged in total?' scores 0.80",
             ),
         ) if question.startswith("How many prisoners") else question
         for question in EXAMPLES

@@ -23,4 +23,4 @@ python training/train.py --base training/work3/final --mined training/work/mined
   --seed 29 --out rag/reader_model --work training/work4
 python training/quantize.py --from-int8 rag/reader_model/reader-int8.onnx --save-fp32 training/work4/reader-fp32.onnx
 python training/compare_quantized.py --fp32 training/work4/reader-fp32.onnx --model shipped=rag/reader_model/reader-int8.onnx
-python training/calibrate.py --tolerance 0.08  # the float-path figure compare_quantized.py measured, rounded up (MODEL_CARD)
+python training/calibrate.py --tolerance 0.06  # the float-path figure compare_quantized.py measured, rounded up (MODEL_CARD)
