@@ -44,7 +44,7 @@ class Calibration:
 
     threshold: float  # the best sentence must score this much, or the article does not say
     second_share: float  # a second sentence is quoted when it scores this share of the best
-    tolerance: float  # how far a pair's score may move between x86 CPUs or batches (MODEL_CARD, "Quantization")
+    tolerance: float  # how far a pair's score may move between x86 CPUs (MODEL_CARD); pairs are scored alone
 
 
 class AnswerabilityReader:
